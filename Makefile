@@ -29,13 +29,14 @@ install: $(STAMP)  ## create .venv and install the pinned environment
 sysdeps:  ## system packages (Chromium for browser tests, Fashion-MNIST): apt when root, else a message
 	@bash .ci/sysdeps.sh
 
-data: $(STAMP)  ## fetch, verify and build every dataset into data/
+data: $(STAMP)  ## fetch, verify and build every dataset (data/) and pretrained model (models/)
 	$(BIN)/python -m mylib.data fetch all
+	$(BIN)/python -m mylib.models
 
 setup: install sysdeps data
 
 lab: setup  ## set everything up and open JupyterLab on the notebooks
-	$(BIN)/jupyter lab --notebook-dir=nbs --port=$(PORT) $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=nbs --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
 readme: $(STAMP)  ## regenerate README.md from nbs/index.ipynb
 	$(BIN)/python .ci/readme.py
