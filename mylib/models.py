@@ -8,7 +8,7 @@ Docs: https://mylib-workbook.github.io/mylib/models.html.md"""
 __all__ = ['MODELS', 'LITE_STATS', 'pretrained_path', 'fetch_models', 'efficientnet_lite0', 'imagenet_classes', 'imagenet_top',
            'minilm_path', 'minilm_tokenizer', 'minilm_classifier']
 
-# %% ../nbs/02_models.ipynb #57830417
+# %% ../nbs/02_models.ipynb #8e445355
 import shutil
 from pathlib import Path
 import torch, torch.nn as nn
@@ -19,7 +19,7 @@ from fastai.torch_core import params
 from .core import models_path
 from .data import PackageFile, Entry, register, build_entry, DataError
 
-# %% ../nbs/02_models.ipynb #ca1de116
+# %% ../nbs/02_models.ipynb #1c03545e
 MODELS = {}
 
 def _copy_files(srcs, dest):
@@ -50,12 +50,12 @@ def pretrained_path(name:str) -> Path:
     if name not in MODELS: raise DataError(f"Unknown pretrained model {name!r}. Known: {', '.join(MODELS)}.")
     return build_entry(MODELS[name], models_path()/'pretrained', quiet=True)
 
-# %% ../nbs/02_models.ipynb #623b8c93
+# %% ../nbs/02_models.ipynb #d806e942
 def fetch_models(names=None):
     "Fetch and verify the pretrained models `names` (all by default); `python -m mylib.models` runs this."
     for n in (names or list(MODELS)): print(f'{n}: {pretrained_path(n)}')
 
-# %% ../nbs/02_models.ipynb #6ff1f10a
+# %% ../nbs/02_models.ipynb #98023e99
 def efficientnet_lite0(pretrained:bool=True, **kwargs) -> nn.Sequential:
     "EfficientNet-Lite0 as a flat `nn.Sequential` (stem, 7 stages, head conv, pool, classifier), ImageNet weights if `pretrained`."
     import timm
@@ -75,7 +75,7 @@ def _lite0_split(m):
 LITE_STATS = ([0.5]*3, [0.5]*3)
 model_meta[efficientnet_lite0] = {'cut': -2, 'split': _lite0_split, 'stats': LITE_STATS}
 
-# %% ../nbs/02_models.ipynb #3a501a81
+# %% ../nbs/02_models.ipynb #5f232c6e
 def imagenet_classes() -> list:
     "The 1,000 ImageNet-1k class names, in the order of the model's outputs."
     from torchvision.models._meta import _IMAGENET_CATEGORIES
@@ -96,7 +96,7 @@ def imagenet_top(model:nn.Module, img, k:int=5) -> list:
     top = p.topk(k)
     return [(imagenet_classes()[i], round(float(v), 3)) for v, i in zip(top.values, top.indices)]
 
-# %% ../nbs/02_models.ipynb #3c82b0a2
+# %% ../nbs/02_models.ipynb #8f1c49f4
 def minilm_path() -> Path:
     "The local Hugging Face folder of all-MiniLM-L6-v2 (tokenizer and weights)."
     return pretrained_path('all-MiniLM-L6-v2')
@@ -111,6 +111,6 @@ def minilm_classifier(num_labels:int=2, **kwargs):
     from transformers import AutoModelForSequenceClassification
     return AutoModelForSequenceClassification.from_pretrained(minilm_path(), num_labels=num_labels, **kwargs)
 
-# %% ../nbs/02_models.ipynb #339824a2
+# %% ../nbs/02_models.ipynb #0a35981e
 if __name__ == '__main__' and '__file__' in globals():
     import sys; fetch_models(sys.argv[1:])
