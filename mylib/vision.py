@@ -7,7 +7,7 @@ Docs: https://mylib-workbook.github.io/mylib/vision.html.md"""
 # %% auto #0
 __all__ = ['folder_items', 'folder_dls', 'lite0_learner', 'images_to_array', 'pixel_baseline', 'small_cnn']
 
-# %% ../nbs/10_vision.ipynb #cbfcc847
+# %% ../nbs/10_vision.ipynb #d99ddff7
 import numpy as np, torch, torch.nn as nn
 from pathlib import Path
 from PIL import Image
@@ -16,7 +16,7 @@ from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, Grandparent
 from .data import get_data, train_valid, DATASETS
 from .models import efficientnet_lite0
 
-# %% ../nbs/10_vision.ipynb #b1b00de9
+# %% ../nbs/10_vision.ipynb #89f55956
 def folder_items(source, n_train:int|None=None, seed:int=42) -> L:
     "Image files of the train and valid splits of `source` (a registry name, or a folder with `train/` and `valid/`)."
     if isinstance(source, str) and source in DATASETS: files = train_valid(source)
@@ -34,12 +34,12 @@ def folder_dls(source, item_tfms=None, batch_tfms=None, bs:int=64, grey:bool=Fal
                        item_tfms=item_tfms, batch_tfms=batch_tfms)
     return dblock.dataloaders(get_data(source) if source in DATASETS else Path(source), bs=bs, num_workers=0, **kwargs)
 
-# %% ../nbs/10_vision.ipynb #e9067b90
+# %% ../nbs/10_vision.ipynb #72edc66a
 def lite0_learner(dls, **kwargs):
     "A fastai vision learner with the offline, ImageNet-pretrained EfficientNet-Lite0 body and a new head for `dls`."
     return vision_learner(dls, efficientnet_lite0, **kwargs)
 
-# %% ../nbs/10_vision.ipynb #6168ce76
+# %% ../nbs/10_vision.ipynb #10825df2
 def images_to_array(files, size:int|None=None) -> np.ndarray:
     "The images `files` as rows of grey pixels in [0, 1] (resized to `size` if given): the input of pixel baselines."
     def load(f):
@@ -54,7 +54,7 @@ def pixel_baseline(train_files, test_files, model=None) -> float:
     model.fit(images_to_array(train_files), [f.parent.name for f in train_files])
     return float(model.score(images_to_array(test_files), [f.parent.name for f in test_files]))
 
-# %% ../nbs/10_vision.ipynb #acbfd23e
+# %% ../nbs/10_vision.ipynb #cdf03684
 def small_cnn(n_out:int, c_in:int=1, width:int=16) -> nn.Sequential:
     "A small CNN for small images: three stride-2 stages (width, 2x, 4x, 8x channels), average pooling, a linear layer."
     w = width
