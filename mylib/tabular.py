@@ -7,11 +7,11 @@ Docs: https://mylib-workbook.github.io/mylib/tabular.html.md"""
 # %% auto #0
 __all__ = ['ADULT_CAT', 'ADULT_CONT', 'ADULT_Y', 'ADULT_LOG', 'clean_table', 'table_dls', 'gbm_baseline']
 
-# %% ../nbs/12_tabular.ipynb #4acc9e59
+# %% ../nbs/12_tabular.ipynb #d4f9f830
 import numpy as np, pandas as pd
 from fastai.tabular.all import (TabularPandas, Categorify, FillMissing, Normalize, CategoryBlock, ColSplitter)
 
-# %% ../nbs/12_tabular.ipynb #8bf51a4b
+# %% ../nbs/12_tabular.ipynb #f697802f
 ADULT_CAT = ['workclass', 'education', 'marital-status', 'occupation', 'relationship', 'race', 'gender', 'native-country']
 ADULT_CONT = ['age', 'educational-num', 'capital-gain', 'capital-loss', 'hours-per-week']
 ADULT_Y = 'income'
@@ -25,7 +25,7 @@ def clean_table(df:pd.DataFrame, na_values=('?',), log_cols=()) -> pd.DataFrame:
     for c in log_cols: df[c] = np.log1p(df[c])
     return df
 
-# %% ../nbs/12_tabular.ipynb #a84e0fa8
+# %% ../nbs/12_tabular.ipynb #d7afc74e
 def table_dls(df:pd.DataFrame, cat_names, cont_names, y_name:str, bs:int=256, procs=None, y_block=None):
     "fastai tabular `DataLoaders` with `Categorify`, `FillMissing`, `Normalize`, split on the `is_valid` column."
     procs = procs or [Categorify, FillMissing, Normalize]
@@ -33,7 +33,7 @@ def table_dls(df:pd.DataFrame, cat_names, cont_names, y_name:str, bs:int=256, pr
                        splits=ColSplitter('is_valid')(df))
     return to.dataloaders(bs=bs)
 
-# %% ../nbs/12_tabular.ipynb #d19d3f76
+# %% ../nbs/12_tabular.ipynb #623f6de8
 def gbm_baseline(train:pd.DataFrame, test:pd.DataFrame, cat_names, cont_names, y_name:str, seed:int=0) -> float:
     "Test accuracy of scikit-learn's histogram gradient boosting on the same columns and rows."
     from sklearn.ensemble import HistGradientBoostingClassifier
