@@ -20,3 +20,73 @@ def py(): return run_py
 
 @pytest.fixture
 def mod(): return run_mod
+
+# --- A real JupyterLab and a real browser, for the widget tests ---------------------------------------------------
+
+import json, shutil, socket, time, urllib.request
+
+def free_port() -> int:
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def chromium_path() -> str:
+    "The system Chromium (`make sysdeps` installs it), or `MYLIB_CHROMIUM`."
+    p = os.environ.get('MYLIB_CHROMIUM') or shutil.which('chromium') or shutil.which('chromium-browser')
+    if not p: raise RuntimeError("No Chromium found: run `make sysdeps` (or set MYLIB_CHROMIUM=/path/to/chromium).")
+    return p
+
+def wait_http(url:str, proc, timeout:float=90):
+    "Wait until `url` answers (or `proc` dies)."
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None: raise RuntimeError(f"server exited with {proc.returncode}")
+        try: urllib.request.urlopen(url, timeout=2); return
+        except Exception: time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer in {timeout}s")
+
+def write_notebook(path:Path, *cells:str):
+    "Write a notebook of code `cells` to `path`."
+    nb = dict(nbformat=4, nbformat_minor=5, metadata=dict(kernelspec=dict(name='python3', display_name='Python 3', language='python')),
+              cells=[dict(cell_type='code', id=f'c{i}', metadata={}, source=c, outputs=[], execution_count=None) for i, c in enumerate(cells)])
+    path.write_text(json.dumps(nb))
+
+@pytest.fixture(scope='session')
+def lab(tmp_path_factory):
+    "A real JupyterLab server on a temporary notebook folder: yields `(base_url, token, folder)`."
+    folder, port, token = tmp_path_factory.mktemp('lab'), free_port(), 'mylib-test'
+    bin_dir = Path(sys.executable).parent
+    log = open(folder/'server.log', 'w')
+    proc = subprocess.Popen([str(bin_dir/'jupyter'), 'lab', '--no-browser', f'--port={port}', '--ip=127.0.0.1',
+                             f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={folder}', '--allow-root',
+                             '--LabApp.expose_app_in_browser=True', '--ServerApp.disable_check_xsrf=True'],
+                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, 'MPLBACKEND': 'Agg'})
+    base = f'http://127.0.0.1:{port}'
+    try:
+        wait_http(f'{base}/api/status?token={token}', proc)
+        yield base, token, folder
+    finally:
+        proc.terminate()
+        try: proc.wait(20)
+        except subprocess.TimeoutExpired: proc.kill()
+
+@pytest.fixture(scope='session')
+def browser():
+    "A real headless Chromium driven by Playwright."
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=['--no-sandbox'])
+        yield b
+        b.close()
+
+def open_lab_notebook(browser, lab, name:str, timeout:float=120_000):
+    "Open notebook `name` in JupyterLab, run all its cells, and return the page once the kernel is idle again."
+    base, token, _ = lab
+    page = browser.new_page(viewport=dict(width=1400, height=1000))
+    page.set_default_timeout(timeout)
+    page.goto(f'{base}/lab/tree/{name}?token={token}')
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                           "&& window.jupyterapp.shell.currentWidget.sessionContext "
+                           "&& window.jupyterapp.shell.currentWidget.sessionContext.session "
+                           "&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel "
+                           "&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    return page
