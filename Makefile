@@ -8,6 +8,10 @@ STAMP := $(VENV)/.mylib-installed
 PORT ?= 8888
 LAB_ARGS ?=
 NBTEST_ARGS ?=
+# nbdev-test runs notebooks side by side; one torch thread per notebook keeps the cores from being oversubscribed
+NB_WORKERS ?= 2
+NB_THREADS ?= 1
+NBTEST := MYLIB_THREADS=$(NB_THREADS) $(BIN)/nbdev-test --timing --n-workers $(NB_WORKERS)
 PYTEST_ARGS ?=
 export BIN
 
@@ -45,14 +49,14 @@ check-sync: $(STAMP)  ## fail if nbdev-clean, nbdev-export or the README would c
 	@bash .ci/check_sync.sh
 
 nbtest: setup  ## run every notebook (nbdev-test)
-	$(BIN)/nbdev-test --timing $(NBTEST_ARGS)
+	$(NBTEST) $(NBTEST_ARGS)
 
 pytest: setup  ## run the pytest suite (browser, subprocess and multi-process tests)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: setup  ## the whole suite: sync check, every notebook, then pytest
 	@bash .ci/check_sync.sh
-	$(BIN)/nbdev-test --timing $(NBTEST_ARGS)
+	$(NBTEST) $(NBTEST_ARGS)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean-data:  ## remove the dataset cache (it is rebuilt by `make data`)
