@@ -59,5 +59,8 @@ test: setup  ## the whole suite: sync check, every notebook, then pytest
 	$(NBTEST) $(NBTEST_ARGS)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+bench: setup  ## benchmarks (bench/): writes bench/RESULTS.md
+	$(BIN)/python bench/inference.py
+
 clean-data:  ## remove the dataset cache (it is rebuilt by `make data`)
 	rm -rf data/*/ data/.sources

@@ -1,0 +1,34 @@
+"A saved text classifier reloads in a fresh process with identical predictions; empty and very long texts get one."
+import json
+from conftest import run_py
+
+TEXTS = ["A triumph.", "Two hours of my life I will never get back.", "", "long " * 3000]
+
+def test_saved_model_reloads_in_fresh_process(tmp_path):
+    save = f"""
+import torch, json
+from mylib.core import seed_everything
+from mylib.models import minilm_tokenizer, minilm_classifier
+from mylib.nlp import HFClassifier, label_maps, predict_texts, save_text_model
+seed_everything(0)
+tok = minilm_tokenizer(); model = HFClassifier(minilm_classifier(2, **label_maps(['rotten', 'fresh'])))
+save_text_model(model, tok, {str(tmp_path/'m')!r})
+print(json.dumps(predict_texts(model, tok, {TEXTS!r}).to_dict('list')))
+"""
+    load = f"""
+import json
+from mylib.nlp import load_text_model, predict_texts
+m, tok = load_text_model({str(tmp_path/'m')!r})
+print(json.dumps(predict_texts(m, tok, {TEXTS!r}).to_dict('list')))
+"""
+    a, b = run_py(save), run_py(load)
+    assert a.returncode == 0, a.stderr[-2000:]
+    assert b.returncode == 0, b.stderr[-2000:]
+    pa, pb = json.loads(a.stdout.strip().splitlines()[-1]), json.loads(b.stdout.strip().splitlines()[-1])
+    assert len(pa['prediction']) == len(TEXTS) and set(pa['prediction']) <= {'rotten', 'fresh'}
+    assert pa['prediction'] == pb['prediction']
+    assert all(abs(x - y) < 1e-5 for x, y in zip(pa['probability'], pb['probability']))
+
+def test_load_missing_model_says_what_to_do(tmp_path):
+    r = run_py(f"from mylib.nlp import load_text_model\nload_text_model({str(tmp_path/'nothing')!r})")
+    assert r.returncode != 0 and 'run the NLP chapter' in r.stderr
