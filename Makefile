@@ -48,19 +48,19 @@ readme: $(STAMP)  ## regenerate README.md from nbs/index.ipynb
 check-sync: $(STAMP)  ## fail if nbdev-clean, nbdev-export or the README would change anything
 	@bash .ci/check_sync.sh
 
-nbtest: setup  ## run every notebook (nbdev-test)
-	$(NBTEST) $(NBTEST_ARGS)
+nbtest: setup  ## run every notebook (nbdev-test); the log with each notebook's time goes to results/
+	@bash .ci/nbtest.sh $(NBTEST) $(NBTEST_ARGS)
 
 pytest: setup  ## run the pytest suite (browser, subprocess and multi-process tests)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: setup  ## the whole suite: sync check, every notebook, then pytest
 	@bash .ci/check_sync.sh
-	$(NBTEST) $(NBTEST_ARGS)
+	@bash .ci/nbtest.sh $(NBTEST) $(NBTEST_ARGS)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: setup  ## benchmarks (bench/): writes bench/RESULTS.md
-	$(BIN)/python bench/inference.py
+	$(BIN)/python bench/run.py
 
 clean-data:  ## remove the dataset cache (it is rebuilt by `make data`)
 	rm -rf data/*/ data/.sources

@@ -1,6 +1,6 @@
 """Inference benchmark: load time and single-image latency of the exported vision model (chapter 21_deployment).
 
-Run with `make bench` (after the deployment notebook has exported `models/faces.pkl`). Writes bench/RESULTS.md.
+Part of `make bench` (bench/run.py), after the deployment notebook has exported `models/faces.pkl`.
 Goals (issue 6): load <= 2 s; <= 50 ms per image at the notebook's input size (64 px), median of 50 predictions.
 """
 import json, platform, statistics, subprocess, sys, time
@@ -41,20 +41,16 @@ def chapter_table() -> list:
                     f"| {r.get('size')} | {r.get('threads')} | {r.get('wall_s', 0):.0f} s |")
     return rows + [""]
 
-def main():
-    model = ROOT/'models'/'faces.pkl'
-    if not model.exists(): sys.exit(f"{model} not found: run nbs/21_deployment.ipynb first (make nbtest does).")
-    from mylib.core import get_device
-    get_device()
-    res = dict(load_s=load_time(model), **latency(model))
-    machine = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
-    lines = [f"# Benchmarks", "", f"Machine: {machine}. Date: {time.strftime('%Y-%m-%d %H:%M')}. Regenerate with `make bench`.", "",
-             "## Inference (exported face / not-face model, 64 px)", "", "| measure | value | goal |", "|---|---|---|",
-             f"| load in a fresh process (import fastai + load_learner), median of 3 | {res['load_s']:.2f} s | ≤ 2 s |",
-             f"| load_learner in a warm process | {res['load_in_process_s']:.3f} s | |",
-             f"| one image, median of 50 | {res['median_ms']:.1f} ms | ≤ 50 ms |",
-             f"| one image, 90th percentile | {res['p90_ms']:.1f} ms | |", ""] + chapter_table()
-    (ROOT/'bench'/'RESULTS.md').write_text('\n'.join(lines))
-    print('\n'.join(lines)); print(json.dumps(res))
+def measure(model:Path) -> dict:
+    "Load time (fresh process) and per-image latency of the exported learner `model`."
+    return dict(load_s=load_time(model), **latency(model))
 
-if __name__ == '__main__': main()
+def rows(res:dict) -> list:
+    return ["## Inference (exported face / not-face model, 64 px)", "", "| measure | value | goal |", "|---|---|---|",
+            f"| load in a fresh process (import fastai + load_learner), median of 3 | {res['load_s']:.2f} s | |",
+            f"| load_learner in a warm process | {res['load_in_process_s']:.3f} s | ≤ 2 s |",
+            f"| one image, median of 50 | {res['median_ms']:.1f} ms | ≤ 50 ms |",
+            f"| one image, 90th percentile | {res['p90_ms']:.1f} ms | |", ""]
+
+if __name__ == '__main__':
+    print('\n'.join(rows(measure(ROOT/'models'/'faces.pkl'))))

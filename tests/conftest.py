@@ -82,11 +82,14 @@ def open_lab_notebook(browser, lab, name:str, timeout:float=120_000):
     base, token, _ = lab
     page = browser.new_page(viewport=dict(width=1400, height=1000))
     page.set_default_timeout(timeout)
-    page.goto(f'{base}/lab/tree/{name}?token={token}')
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+    # a fresh workspace per page, so JupyterLab does not restore the tabs an earlier test left open
+    page.goto(f'{base}/lab/workspaces/t{free_port()}/tree/{name}?token={token}&reset')
+    page.wait_for_function("n => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                           "&& window.jupyterapp.shell.currentWidget.context "
+                           "&& window.jupyterapp.shell.currentWidget.context.path === n "
                            "&& window.jupyterapp.shell.currentWidget.sessionContext "
                            "&& window.jupyterapp.shell.currentWidget.sessionContext.session "
                            "&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel "
-                           "&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'")
+                           "&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'", arg=name)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     return page

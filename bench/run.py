@@ -1,0 +1,39 @@
+"""`make bench`: run every benchmark and write bench/RESULTS.md (machine, date, tables).
+
+Sections: training throughput (throughput.py), inference (inference.py), the time of each notebook under nbdev-test
+(from the log `make nbtest`/`make test` leaves in results/), and every chapter's own recorded results.
+"""
+import platform, re, sys, time
+from pathlib import Path
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import inference, throughput
+
+def suite_rows() -> list:
+    "Per-notebook wall time from the last nbdev-test run's log (results/nbdev-test.log)."
+    from mylib.core import results_path
+    log = results_path()/'nbdev-test.log'
+    if not log.exists(): return ["## Notebook times", "", "No nbdev-test log yet: run `make nbtest` first.", ""]
+    times = re.findall(r'^(\S+\.ipynb): (\d+) secs', log.read_text(), flags=re.M)
+    total = re.search(r'^nbdev-test total: (\d+) s', log.read_text(), flags=re.M)
+    rows = ["## Notebook times (nbdev-test, 2 notebooks at a time, 1 thread each)", "", "| notebook | seconds |", "|---|---|"]
+    rows += [f"| {n} | {s} |" for n, s in sorted(times)]
+    if total: rows += [f"| **whole nbdev-test (wall)** | **{total.group(1)}** |"]
+    return rows + ["", "Goal: whole nbdev-test ≤ 15 minutes (900 s) on the 2-core machine.", ""]
+
+def main():
+    from mylib.core import get_device
+    get_device()
+    model = HERE.parent/'models'/'faces.pkl'
+    machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    out = [f"# Benchmarks", "", f"Machine: {machine}. Date: {time.strftime('%Y-%m-%d %H:%M')}. Regenerate with `make bench`.", ""]
+    out += throughput.rows(throughput.run())
+    if model.exists(): out += inference.rows(inference.measure(model))
+    else: out += ["## Inference", "", f"{model} not found: run nbs/21_deployment.ipynb first (make nbtest does).", ""]
+    out += suite_rows() + inference.chapter_table()
+    (HERE/'RESULTS.md').write_text('\n'.join(out))
+    print('\n'.join(out))
+
+if __name__ == '__main__': main()
