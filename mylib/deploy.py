@@ -8,15 +8,14 @@ Docs: https://mylib-workbook.github.io/mylib/deployment.html.md"""
 __all__ = ['ImageError', 'load_image', 'predict_image', 'sample_photos', 'predict_files', 'classifier_app', 'deploy_cli',
            'model_card', 'save_for_hub', 'load_from_hub_folder', 'push']
 
-# %% ../nbs/21_deployment.ipynb #4fd336d3
-import argparse, io, sys, time
+# %% ../nbs/21_deployment.ipynb #af0d6a65
+import argparse, io, sys
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import pandas as pd
 import ipywidgets as widgets
 from PIL import Image, UnidentifiedImageError
 from fastai.learner import load_learner
 from fastai.vision.core import PILImage
-from .core import models_path
 from .data import get_data
 
 # %% ../nbs/21_deployment.ipynb #12461b82

@@ -76,7 +76,7 @@ def scratch_classifier(tok, classes, hidden:int=128, layers:int=2, heads:int=2):
                      intermediate_size=hidden * 4, pad_token_id=tok.pad_token_id, **label_maps(classes))
     return BertForSequenceClassification(cfg)
 
-# %% ../nbs/40_nlp.ipynb #8184caf3
+# %% ../nbs/40_nlp.ipynb #e74cba9e
 def predict_texts(model, tok, texts, max_len:int=128, bs:int=64) -> pd.DataFrame:
     "The predicted class and its probability for each of `texts`, from an `HFClassifier` or a Hugging Face model."
     hf = model.hf if isinstance(model, HFClassifier) else model
@@ -87,7 +87,7 @@ def predict_texts(model, tok, texts, max_len:int=128, bs:int=64) -> pd.DataFrame
             (ids, mask), _ = PadBatch(tok.pad_token_id)([(x, 0) for x in tokenize_texts(tok, texts[i:i+bs], max_len)])
             out.append(hf(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits.softmax(-1).cpu())
     probs = torch.cat(out) if out else torch.zeros(0, hf.config.num_labels)
-    conf, idx = probs.max(1) if len(probs) else (torch.zeros(0), torch.zeros(0, dtype=torch.long))
+    conf, idx = probs.max(1)
     return pd.DataFrame(dict(text=texts, prediction=[hf.config.id2label[int(i)] for i in idx], probability=conf.numpy()))
 
 # %% ../nbs/40_nlp.ipynb #0f41dba9
