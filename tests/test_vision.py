@@ -1,0 +1,74 @@
+"The pixel cache behind `folder_dls`, on real image files in a temporary folder (and a temporary data folder)."
+import os
+import numpy as np, pytest, torch
+from PIL import Image
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    "A tiny image-classification folder of 28x28 grey PNGs: train/{a,b} (4 each), valid/{a,b} (1 each)."
+    monkeypatch.setenv('MYLIB_DATA', str(tmp_path/'data'))
+    rng = np.random.default_rng(0)
+    for split, n in (('train', 4), ('valid', 1)):
+        for label in 'ab':
+            (tmp_path/'imgs'/split/label).mkdir(parents=True)
+            for i in range(n): Image.fromarray(rng.integers(0, 255, (28, 28), dtype=np.uint8)).save(tmp_path/'imgs'/split/label/f'{i}.png')
+    return tmp_path/'imgs'
+
+def batches(dl): return [(x.clone(), y.clone()) for x, y in dl]
+
+def test_cached_equals_file_pipeline(folder):
+    from mylib.vision import folder_dls, CachedImageDL
+    fast, slow = folder_dls(folder, grey=True, bs=4, shuffle=False), folder_dls(folder, grey=True, bs=4, cache=False, shuffle=False)
+    assert isinstance(fast.train, CachedImageDL) and fast.train._batch_source() is not None
+    assert not isinstance(slow.train, CachedImageDL)
+    for (a, ya), (b, yb) in zip(batches(fast.train.new(shuffle=False)), batches(slow.train.new(shuffle=False))):
+        assert torch.equal(a, b) and torch.equal(ya, yb)
+    assert len(list((folder.parent/'data'/'.pixels').glob('*.pt'))) == 1
+
+def test_changed_file_is_decoded_again(folder):
+    from mylib.vision import folder_dls
+    f = folder/'valid'/'a'/'0.png'
+    def pixels_of_f():
+        dl = folder_dls(folder, grey=True, bs=4).valid
+        return dl.one_batch()[0][list(dl.items).index(f)]
+    before = pixels_of_f()
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(f)
+    st = os.stat(f); os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))   # a clearly newer file
+    after = pixels_of_f()
+    assert before.max() > 0 and after.max() == 0
+
+def test_damaged_cache_file_is_rebuilt(folder):
+    from mylib.vision import folder_dls
+    good = folder_dls(folder, grey=True, bs=4).valid.one_batch()[0]
+    cache, = (folder.parent/'data'/'.pixels').glob('*.pt')
+    cache.write_bytes(cache.read_bytes()[:100])
+    assert torch.equal(folder_dls(folder, grey=True, bs=4).valid.one_batch()[0], good)
+    assert cache.stat().st_size > 100
+
+def test_mixed_sizes_fall_back(folder):
+    from fastai.vision.all import Resize
+    from mylib.vision import folder_dls, pixel_cache, folder_items, CachedImageDL
+    Image.fromarray(np.zeros((30, 30), np.uint8)).save(folder/'train'/'a'/'0.png')
+    assert pixel_cache(folder_items(folder), grey=True) is None
+    dls = folder_dls(folder, grey=True, bs=4, item_tfms=Resize(28))
+    assert not isinstance(dls.train, CachedImageDL) and dls.train.one_batch()[0].shape == (4, 1, 28, 28)
+
+def test_corrupt_image_names_the_file(folder):
+    from mylib.vision import folder_dls
+    bad = folder/'train'/'b'/'1.png'
+    bad.write_bytes(b'not a png')
+    with pytest.raises(ValueError, match=r'Cannot read image .*1\.png.*find_bad_images'): folder_dls(folder, grey=True)
+    assert bad.read_bytes() == b'not a png'              # the user's file is left as it was
+
+def test_export_carries_no_pixels(folder, tmp_path):
+    from fastai.vision.all import Learner, load_learner
+    from torch import nn
+    from mylib.vision import folder_dls
+    dls = folder_dls(folder, grey=True, bs=4)
+    learn = Learner(dls, nn.Sequential(nn.Flatten(), nn.Linear(28*28, 2)))
+    learn.export(tmp_path/'m.pkl')
+    loaded = load_learner(tmp_path/'m.pkl')
+    assert loaded.dls.after_item is not None
+    tfm = [t for t in loaded.dls.valid_ds.tls[0].tfms.fs if type(t).__name__ == 'CachedImage'][0]
+    assert tfm.pixels is None and tfm.rows == {}
+    assert loaded.predict(folder/'valid'/'a'/'0.png')[0] == learn.predict(folder/'valid'/'a'/'0.png')[0]
