@@ -7,32 +7,32 @@ Docs: https://mylib-workbook.github.io/mylib/collab.html.md"""
 # %% auto #0
 __all__ = ['collab_dls', 'BiasOnly', 'item_biases', 'item_pca', 'similar_items']
 
-# %% ../nbs/13_collab.ipynb #cf148184
+# %% ../nbs/13_collab.ipynb #b59da3a5
 import numpy as np, pandas as pd, torch
 from fastai.collab import TabularCollab, collab_learner
 from fastai.tabular.all import Categorify, ColSplitter, TransformBlock, Module, Embedding, sigmoid_range
 
-# %% ../nbs/13_collab.ipynb #85101220
+# %% ../nbs/13_collab.ipynb #408a5d7d
 def collab_dls(df:pd.DataFrame, user:str='user_id', item:str='title', rating:str='rating', bs:int=256):
     "fastai collaborative-filtering `DataLoaders` for `df`, split on its `is_valid` column."
     to = TabularCollab(df, [Categorify], cat_names=[user, item], y_names=[rating], y_block=TransformBlock(),
                        splits=ColSplitter('is_valid')(df))
     return to.dataloaders(bs=bs)
 
-# %% ../nbs/13_collab.ipynb #be2bd850
+# %% ../nbs/13_collab.ipynb #ace4445e
 class BiasOnly(Module):
     "Baseline recommender: a rating is (sigmoid-ranged) user bias plus item bias, with no latent factors."
     def __init__(self, n_users:int, n_items:int, y_range=(0, 5.5)):
         self.u_bias, self.i_bias, self.y_range = Embedding(n_users, 1), Embedding(n_items, 1), y_range
     def forward(self, x): return sigmoid_range((self.u_bias(x[:, 0]) + self.i_bias(x[:, 1])).squeeze(-1), *self.y_range)
 
-# %% ../nbs/13_collab.ipynb #8cdb7718
+# %% ../nbs/13_collab.ipynb #a840d988
 def item_biases(learn, items) -> pd.Series:
     "The learned bias of each of `items` in a collaborative-filtering `learn`, sorted."
     with torch.no_grad(): b = learn.model.bias(list(items), is_item=True)
     return pd.Series(b.cpu().numpy(), index=list(items)).sort_values()
 
-# %% ../nbs/13_collab.ipynb #9a744be5
+# %% ../nbs/13_collab.ipynb #1bfdd5a7
 def item_pca(learn, items, k:int=2) -> np.ndarray:
     "The `k` principal components of the learned factors of `items`."
     with torch.no_grad(): w = learn.model.weight(list(items), is_item=True).cpu()
@@ -40,7 +40,7 @@ def item_pca(learn, items, k:int=2) -> np.ndarray:
     _, _, v = torch.pca_lowrank(w, q=k, center=False)
     return (w @ v[:, :k]).numpy()
 
-# %% ../nbs/13_collab.ipynb #f00ddadc
+# %% ../nbs/13_collab.ipynb #39aa3f79
 def similar_items(learn, item, items, n:int=5) -> pd.Series:
     "The `n` of `items` whose learned factors are most similar (cosine) to those of `item`."
     with torch.no_grad():
