@@ -88,9 +88,10 @@ def run() -> dict:
     for _ in range(REPEATS):
         runs['a'].append(bare(x, y)); runs['b'].append(fastai_tensors(x, y))
         runs['c'].append(fastai_files(files)); runs['c0'].append(fastai_files(files, cache=False))
+    med = {k: statistics.median(v) for k, v in runs.items()}
     ratios = {k: sorted(r / a for r, a in zip(runs[k], runs['a'])) for k in ('b', 'c', 'c0')}   # per repeat, back to back
-    return dict(med={k: statistics.median(v) for k, v in runs.items()}, ratio={k: statistics.median(v) for k, v in ratios.items()},
-                range={k: (v[0], v[-1]) for k, v in ratios.items()}, build=build, n=len(x), repeats=REPEATS)
+    return dict(med=med, ratio={k: med[k] / med['a'] for k in ratios}, range={k: (v[0], v[-1]) for k, v in ratios.items()},
+                runs=runs, build=build, n=len(x), repeats=REPEATS)
 
 def rows(r:dict) -> list:
     row = lambda k, name, goal: (f"| {name} | {r['med'][k]:.0f} | {r['ratio'][k]:.2f} "
@@ -98,12 +99,14 @@ def rows(r:dict) -> list:
     b = r['build']
     return ["## Training throughput (chapter 1's Fashion-MNIST `small_cnn`, 28 px, batch 128)", "",
             f"{r['n']} images per epoch, {r['repeats']} repeats of (a), (b), (c), (c0) back to back, each after a warm-up "
-            "epoch; medians, and the median (range) of the per-repeat ratios to (a).", "",
+            "epoch. Images/s are medians over the repeats; the ratio is of the medians, and in brackets the range of the "
+            "per-repeat ratios (this machine's speed drifts by ±15% between seconds, so single ratios are noisy).", "",
             "| | images/s | ratio to (a) | goal |", "|---|---|---|---|",
             f"| (a) bare PyTorch loop, preloaded tensors | {r['med']['a']:.0f} | 1.00 | |",
             row('b', '(b) fastai `Learner`, same tensors', '≥ 0.95'),
             row('c', "(c) workbook pipeline: PNG files on disk, `folder_dls` (decoded once, batch-indexed)", '≥ 0.85'),
             row('c0', "(c0) for comparison: fastai's item-by-item pipeline on the same files", ''), "",
+            "Every repeat, images/s: " + "; ".join(f"({k}) " + ", ".join(f"{v:.0f}" for v in vs) for k, vs in r['runs'].items()), "",
             f"Building (c)'s `DataLoaders` for {b['n']} images: {b['first']:.1f} s the first time (every PNG decoded, pixels "
             f"saved), {b['later']:.1f} s afterwards (saved pixels loaded).", ""]
 
