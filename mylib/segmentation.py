@@ -7,11 +7,10 @@ Docs: https://mylib-workbook.github.io/mylib/segmentation.html.md"""
 # %% auto #0
 __all__ = ['MaskFor', 'seg_dls', 'lite0_unet', 'seg_scores', 'predict_masks', 'show_segmentation']
 
-# %% ../nbs/11_segmentation.ipynb #390b88f0
+# %% ../nbs/11_segmentation.ipynb #63910954
 import numpy as np, torch, matplotlib.pyplot as plt
 from pathlib import Path
-from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, GrandparentSplitter, unet_learner, aug_transforms,
-                               PILImage, PILMask, Dice, DiceMulti, foreground_acc, L)
+from fastai.vision.all import DataBlock, ImageBlock, MaskBlock, GrandparentSplitter, unet_learner, aug_transforms, PILImage, L
 from .data import get_data, DATASETS
 from .models import efficientnet_lite0
 
