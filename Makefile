@@ -42,7 +42,7 @@ setup: install sysdeps data
 lab: setup  ## set everything up and open JupyterLab on the notebooks
 	$(BIN)/jupyter lab --notebook-dir=nbs --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
-readme: $(STAMP)  ## regenerate README.md from nbs/index.ipynb
+readme: $(STAMP)  ## regenerate README.md from nbs/index.ipynb (and the results table of bench/RESULTS.md)
 	$(BIN)/python .ci/readme.py
 
 check-sync: $(STAMP)  ## fail if nbdev-clean, nbdev-export or the README would change anything
@@ -59,8 +59,9 @@ test: setup  ## the whole suite: sync check, every notebook, then pytest
 	@bash .ci/nbtest.sh $(NBTEST) $(NBTEST_ARGS)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: setup  ## benchmarks (bench/): writes bench/RESULTS.md
+bench: setup  ## benchmarks (bench/): writes bench/RESULTS.md, and its chapter results table into README.md
 	$(BIN)/python bench/run.py
+	$(BIN)/python .ci/readme.py
 
 clean-data:  ## remove the dataset cache (it is rebuilt by `make data`)
 	rm -rf data/*/ data/.sources

@@ -1,4 +1,5 @@
-"""Inference benchmark: load time and single-image latency of the exported vision model (chapter 21_deployment).
+"""Inference benchmarks: load time and single-image latency of the exported vision model (chapter 21_deployment), and
+MiniLM's text-classification throughput (chapter 40_nlp).
 
 Part of `make bench` (bench/run.py), after the deployment notebook has exported `models/faces.pkl`.
 Goals (issue 6): load <= 2 s; <= 50 ms per image at the notebook's input size (64 px), median of 50 predictions.
@@ -29,17 +30,23 @@ def latency(model:Path, n:int=50) -> dict:
     ts.sort()
     return dict(median_ms=statistics.median(ts), p90_ms=ts[int(0.9 * n)], load_in_process_s=in_process)
 
-def chapter_table() -> list:
-    "Markdown rows of every chapter's own recorded result (results/*.json, written by the notebooks under nbdev-test)."
-    from mylib.core import load_results
-    rows = ["## Chapter results (from the notebooks' own runs)", "",
-            "| chapter | dataset | results on the held-out test split (and baselines) | size | threads | wall |", "|---|---|---|---|---|---|"]
-    skip = {'chapter', 'size', 'device', 'threads', 'when', 'dataset', 'wall_s'}
-    for name, r in sorted(load_results().items()):
-        fmt = lambda v: f'{v:.4f}' if isinstance(v, float) else str(v)
-        rows.append(f"| {name} | {r.get('dataset', '')} | {', '.join(f'{k}={fmt(v)}' for k, v in r.items() if k not in skip)} "
-                    f"| {r.get('size')} | {r.get('threads')} | {r.get('wall_s', 0):.0f} s |")
-    return rows + [""]
+def text_throughput(n:int=512, bs:int=64) -> dict:
+    "Samples/s of MiniLM classifying `n` Rotten Tomatoes snippets in batches of `bs` (the fine-tuned model if saved)."
+    from mylib.core import models_path
+    from mylib.data import test_split
+    from mylib.models import minilm_tokenizer, minilm_classifier
+    from mylib.nlp import predict_texts, load_text_model
+    saved = models_path()/'minilm_rotten_tomatoes'
+    model, tok = load_text_model(saved) if (saved/'config.json').exists() else (minilm_classifier(2), minilm_tokenizer())
+    texts = list(test_split('rotten_tomatoes').text[:n])
+    predict_texts(model, tok, texts[:bs], bs=bs)                      # warm-up
+    t = time.perf_counter(); predict_texts(model, tok, texts, bs=bs); dt = time.perf_counter() - t
+    return dict(samples_s=len(texts) / dt, n=len(texts), bs=bs, fine_tuned=saved.exists())
+
+def text_rows(r:dict) -> list:
+    which = 'the fine-tuned MiniLM (models/minilm_rotten_tomatoes)' if r['fine_tuned'] else 'MiniLM with a new head'
+    return ["## Text inference (MiniLM, chapter 4)", "", "| measure | value |", "|---|---|",
+            f"| {which}: {r['n']} Rotten Tomatoes test snippets, batches of {r['bs']} | {r['samples_s']:.0f} samples/s |", ""]
 
 def measure(model:Path) -> dict:
     "Load time (fresh process) and per-image latency of the exported learner `model`."

@@ -1,7 +1,8 @@
 """`make bench`: run every benchmark and write bench/RESULTS.md (machine, date, tables).
 
-Sections: training throughput (throughput.py), inference (inference.py), the time of each notebook under nbdev-test
-(from the log `make nbtest`/`make test` leaves in results/), and every chapter's own recorded results.
+Sections: training throughput (throughput.py), inference of the vision and text models (inference.py), the time of each
+notebook under nbdev-test (from the log `make nbtest`/`make test` leaves in results/), and the chapter results table
+(results_table.py, from each chapter's own recorded results), which README.md also shows.
 """
 import platform, re, sys, time
 from pathlib import Path
@@ -9,7 +10,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import inference, throughput
+import inference, results_table, throughput
 
 def suite_rows() -> list:
     "Per-notebook wall time from the last nbdev-test run's log (results/nbdev-test.log)."
@@ -32,7 +33,8 @@ def main():
     out += throughput.rows(throughput.run())
     if model.exists(): out += inference.rows(inference.measure(model))
     else: out += ["## Inference", "", f"{model} not found: run nbs/21_deployment.ipynb first (make nbtest does).", ""]
-    out += suite_rows() + inference.chapter_table()
+    out += inference.text_rows(inference.text_throughput())
+    out += suite_rows() + results_table.rows()
     (HERE/'RESULTS.md').write_text('\n'.join(out))
     print('\n'.join(out))
 

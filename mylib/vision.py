@@ -69,7 +69,7 @@ def small_cnn(n_out:int, c_in:int=1, width:int=16) -> nn.Sequential:
     return nn.Sequential(ConvLayer(c_in, w), ConvLayer(w, 2*w, stride=2), ConvLayer(2*w, 2*w), ConvLayer(2*w, 4*w, stride=2),
                          ConvLayer(4*w, 4*w), ConvLayer(4*w, 8*w, stride=2), nn.AdaptiveAvgPool2d(1), Flatten(), nn.Linear(8*w, n_out))
 
-# %% ../nbs/10_vision.ipynb #002a7336
+# %% ../nbs/10_vision.ipynb #a505d55d
 def _files_key(files, grey:bool) -> str:
     "A name for the decoded pixels of `files`: changes when any file's path, size or modification time does."
     h = hashlib.sha1(b'L' if grey else b'RGB')
