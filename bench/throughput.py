@@ -100,7 +100,7 @@ def rows(r:dict) -> list:
     b = r['build']
     return ["## Training throughput (chapter 1's Fashion-MNIST `small_cnn`, 28 px, batch 128)", "",
             f"{r['n']} images per epoch, {r['repeats']} repeats of (a), (b), (c), (c0) back to back, each after a warm-up "
-            "epoch. This machine's speed drifts by ±10% from one few-second run to the next (see (a) below), so the table "
+            "epoch. This machine's speed drifts by up to a quarter from one few-second run to the next (see (a) below), so the table "
             "gives the median and the best run of each, the ratio of the medians with the range of the per-repeat ratios, "
             "and the ratio of the best runs (timeit's convention: interference only ever slows a run down).", "",
             "| | median images/s | best images/s | ratio of medians (per-repeat range) | ratio of bests | goal |",
