@@ -4,7 +4,7 @@ MiniLM's text-classification throughput (chapter 40_nlp).
 Part of `make bench` (bench/run.py), after the deployment notebook has exported `models/faces.pkl`.
 Goals (issue 6): load <= 2 s; <= 50 ms per image at the notebook's input size (64 px), median of 50 predictions.
 """
-import json, platform, statistics, subprocess, sys, time
+import statistics, subprocess, sys, time
 from pathlib import Path
 import torch
 
@@ -37,11 +37,12 @@ def text_throughput(n:int=512, bs:int=64) -> dict:
     from mylib.models import minilm_tokenizer, minilm_classifier
     from mylib.nlp import predict_texts, load_text_model
     saved = models_path()/'minilm_rotten_tomatoes'
-    model, tok = load_text_model(saved) if (saved/'config.json').exists() else (minilm_classifier(2), minilm_tokenizer())
+    fine_tuned = (saved/'config.json').exists()
+    model, tok = load_text_model(saved) if fine_tuned else (minilm_classifier(2), minilm_tokenizer())
     texts = list(test_split('rotten_tomatoes').text[:n])
     predict_texts(model, tok, texts[:bs], bs=bs)                      # warm-up
     t = time.perf_counter(); predict_texts(model, tok, texts, bs=bs); dt = time.perf_counter() - t
-    return dict(samples_s=len(texts) / dt, n=len(texts), bs=bs, fine_tuned=saved.exists())
+    return dict(samples_s=len(texts) / dt, n=len(texts), bs=bs, fine_tuned=fine_tuned)
 
 def text_rows(r:dict) -> list:
     which = 'the fine-tuned MiniLM (models/minilm_rotten_tomatoes)' if r['fine_tuned'] else 'MiniLM with a new head'

@@ -20,7 +20,7 @@ from .core import data_path
 from .data import get_data, train_valid, DATASETS
 from .models import efficientnet_lite0
 
-# %% ../nbs/10_vision.ipynb #feb7c7cd
+# %% ../nbs/10_vision.ipynb #e7fd5e79
 def folder_items(source, n_train:int|None=None, seed:int=42) -> L:
     "Image files of the train and valid splits of `source` (a registry name, or a folder with `train/` and `valid/`)."
     if isinstance(source, str) and source in DATASETS: files = train_valid(source)
@@ -32,7 +32,7 @@ def folder_items(source, n_train:int|None=None, seed:int=42) -> L:
 
 def folder_dls(source, item_tfms=None, batch_tfms=None, bs:int=64, grey:bool=False, n_train:int|None=None,
                cache:bool|None=None, **kwargs):
-    "fastai `DataLoaders` for an image-classification folder (`split/label/file`): train and valid splits only."
+    "fastai `DataLoaders` for a `split/label/file` image folder (train and valid only); same-size images are decoded once."
     items = folder_items(source, n_train)
     pixels = pixel_cache(items, grey) if (item_tfms is None if cache is None else cache) else None
     x_block = (ImageBlock(PILImageBW if grey else PILImage) if pixels is None else
