@@ -203,7 +203,7 @@ class ImageCleaner:
     def _cell(self, row) -> widgets.VBox:
         opts = [('keep', 'keep'), ('delete', 'delete')] + [(f'→ {c}', c) for c in self.classes if c != row.label]
         dd = widgets.Dropdown(options=opts, value=self.decisions.get(row.path, 'keep'), layout=widgets.Layout(width=f'{self.thumb + 50}px'))
-        dd.observe(lambda ch, p=row.path: self.decisions.__setitem__(p, ch['new']), 'value')
+        dd.observe(lambda ch, p=row.path: self._decide(p, ch['new']), 'value')
         cap = widgets.HTML(f'<small><b>{row.label}</b> → {row.pred} {row.prob:.2f}<br>loss {row.loss:.2f} · {row.split}</small>')
         cell = widgets.VBox([widgets.Image(value=thumbnail(row.path, self.thumb), format='png'), cap, dd])
         cell.add_class('mylib-clean-item')
@@ -217,6 +217,10 @@ class ImageCleaner:
         rows = v.iloc[self.page * self.per_page:(self.page + 1) * self.per_page]
         self.grid.children = [self._cell(r) for r in rows.itertuples()]
         self.page_label.value = f'page {self.page + 1} of {n_pages} ({len(v)} items)'
+        self._show_pending()
+
+    def _decide(self, path, action): self.decisions[path] = action; self._show_pending()
+    def _show_pending(self):
         pend = self.decisions.pending()
         self.summary.value = (f'{len(pend)} pending: {sum(a == "delete" for a in pend.values())} delete, '
                               f'{sum(a != "delete" for a in pend.values())} relabel')

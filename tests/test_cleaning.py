@@ -73,6 +73,8 @@ def test_widget_in_jupyterlab(lab, browser):
     def first_label_is(label):
         page.wait_for_function("l => document.querySelector('.mylib-clean-page').innerText.startsWith('page 1') && "
                                "document.querySelector('.mylib-clean-item b').innerText === l", arg=label)
+    def pending_is(n):  # each choice reaches the kernel, which counts it, before the next step
+        page.wait_for_function("n => document.querySelector('.mylib-clean-summary').innerText.startsWith(n + ' pending')", arg=n)
     items = page.locator('.mylib-clean-item')
     items.first.wait_for()
     # real thumbnails: the images have loaded with a real size
@@ -81,18 +83,18 @@ def test_widget_in_jupyterlab(lab, browser):
     page.get_by_role('combobox', name='class').select_option('face')
     first_label_is('face')
     first_face = items.nth(0).locator('small').inner_text()
-    choose(page, 0, 'delete')
+    choose(page, 0, 'delete'); pending_is(1)
     page.locator('.mylib-clean-next button, button.mylib-clean-next').first.click()
     page.wait_for_function("() => document.querySelector('.mylib-clean-page').innerText.startsWith('page 2')")
-    choose(page, 1, '→ not_face')
+    choose(page, 1, '→ not_face'); pending_is(2)
     page.get_by_role('combobox', name='class').select_option('not_face')
     first_label_is('not_face')
-    choose(page, 0, 'delete')
+    choose(page, 0, 'delete'); pending_is(3)
     # choices persist: back to faces, page 1, the first item is still marked delete
     page.get_by_role('combobox', name='class').select_option('face')
     first_label_is('face')
     assert items.nth(0).locator('select').input_value() == 'delete' and items.nth(0).locator('small').inner_text() == first_face
-    assert '3 pending' in page.locator('.mylib-clean-summary').inner_text()
+    assert page.locator('.mylib-clean-summary').inner_text() == '3 pending: 2 delete, 1 relabel'
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS/'cleaner_jupyterlab.png'), full_page=True)
     page.locator('button.mylib-clean-apply, .mylib-clean-apply button').first.click()
