@@ -30,10 +30,10 @@ def seg_dls(source, files=None, codes=None, mask_dir:str='masks', bs:int=16, fli
                        get_y=MaskFor(mask_dir), batch_tfms=tfms)
     return dblock.dataloaders(path, bs=bs, num_workers=0, **kwargs)
 
-# %% ../nbs/11_segmentation.ipynb #bad64189
-def lite0_unet(dls, **kwargs):
-    "A fastai U-Net for `dls` on the offline, ImageNet-pretrained EfficientNet-Lite0 encoder."
-    return unet_learner(dls, efficientnet_lite0, cut=-4, **kwargs)
+# %% ../nbs/11_segmentation.ipynb #b694c372
+def lite0_unet(dls, cut:int=-6, **kwargs):
+    "A fastai U-Net for `dls` on the offline, ImageNet-pretrained EfficientNet-Lite0 encoder, cut at 1/16 resolution."
+    return unet_learner(dls, efficientnet_lite0, cut=cut, **kwargs)
 
 # %% ../nbs/11_segmentation.ipynb #1cb7ead9
 def seg_scores(pred, targ, codes) -> dict:
