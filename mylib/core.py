@@ -6,7 +6,8 @@ Docs: https://mylib-workbook.github.io/mylib/core.html.md"""
 
 # %% auto #0
 __all__ = ['SIZES', 'seed_everything', 'cpu_count', 'get_device', 'current_device', 'project_root', 'data_path', 'models_path',
-           'results_path', 'run_size', 'by_size', 'env_report', 'setup', 'save_result', 'load_results']
+           'results_path', 'run_size', 'by_size', 'env_report', 'run_seed', 'setup', 'claim', 'save_result',
+           'load_results']
 
 # %% ../nbs/00_core.ipynb #9eb1d8e3
 import os, sys, json, time, random, platform
@@ -87,20 +88,46 @@ def env_report(show:bool=True) -> dict:
     return r
 
 # %% ../nbs/00_core.ipynb #d2954bc4
-def setup(seed:int=42) -> str:
-    "Start a chapter: seed everything, pick the device, print the run size; returns the size."
-    seed_everything(seed); dev = get_device(); size = run_size()
+_RUN = dict(seed=None)
+
+def run_seed(seed:int|None=None) -> int:
+    "The seed of this run: `seed` if given, else `MYLIB_SEED`, else 42."
+    if seed is not None: return int(seed)
+    s = os.environ.get('MYLIB_SEED', '').strip()
+    if s and not s.lstrip('-').isdigit(): raise ValueError(f"MYLIB_SEED={s!r} is not an integer seed; unset it or use e.g. MYLIB_SEED=1.")
+    return int(s) if s else 42
+
+def setup(seed:int|None=None) -> str:
+    "Start a chapter: seed everything (`MYLIB_SEED`, 42 by default), pick the device, print the run size; returns the size."
+    seed = _RUN['seed'] = seed_everything(run_seed(seed)); dev = get_device(); size = run_size()
     thr = f', {torch.get_num_threads()} threads' if dev.type == 'cpu' else ''
     print(f"mylib: run size '{size}' on {dev.type}{thr}, seed {seed}")
     return size
 
 # %% ../nbs/00_core.ipynb #4d1d5cd7
+_CLAIMS = {}
+
+def claim(name:str,              # what is claimed, e.g. 'test accuracy'
+          value:float,           # the figure this run measured
+          at_least:float|None=None, # the claim: `value >= at_least` ...
+          at_most:float|None=None,  # ... and/or `value <= at_most`
+         ) -> float:
+    "Assert that a chapter's result `value` is within its claimed bounds, and remember it for `save_result`."
+    value = float(value)
+    ok = (at_least is None or value >= at_least) and (at_most is None or value <= at_most)
+    _CLAIMS[name] = dict(value=value, at_least=at_least, at_most=at_most, ok=ok)
+    if not ok:
+        bound = ' and '.join(f'{w} {b}' for w, b in (('>=', at_least), ('<=', at_most)) if b is not None)
+        raise AssertionError(f"claim {name!r} failed: measured {value:.4g}, claimed {bound}")
+    return value
+
 def save_result(chapter:str, **metrics) -> Path:
-    "Write `metrics` for `chapter` (with run size, device and time) to `results/<chapter>.json`."
-    rec = dict(chapter=chapter, size=run_size(), device=str(current_device()), threads=torch.get_num_threads(),
-               when=time.strftime('%Y-%m-%d %H:%M:%S'), **metrics)
+    "Write `metrics` and this run's claims for `chapter` (with seed, run size, device) to `results/<chapter>.json`."
+    rec = dict(chapter=chapter, size=run_size(), seed=_RUN['seed'], device=str(current_device()),
+               threads=torch.get_num_threads(), when=time.strftime('%Y-%m-%d %H:%M:%S'), **metrics, claims=dict(_CLAIMS))
+    _CLAIMS.clear()
     p = results_path()/f'{chapter}.json'
-    tmp = p.with_suffix('.json.tmp')
+    tmp = p.with_suffix(f'.json.{os.getpid()}.tmp')
     tmp.write_text(json.dumps(rec, indent=2, default=float))
     tmp.replace(p)
     return p
