@@ -7,8 +7,8 @@ Docs: https://mylib-workbook.github.io/mylib/data.html.md"""
 # %% auto #0
 __all__ = ['DATASETS', 'FASHION_CLASSES', 'SAMPLE_PHOTOS', 'NUCLEI_CODES', 'NUCLEI_BOUNDARY_CODES', 'SCENE_CODES', 'ONLINE',
            'TABLES', 'DataError', 'PackageFile', 'sha256sum', 'sources_path', 'fetch_sources', 'Entry', 'register',
-           'build_entry', 'split_labels', 'instance_boundaries', 'compose_scene', 'get_data', 'list_data',
-           'train_valid', 'test_split', 'check_no_test', 'evaluate_test', 'find_bad_images', 'fetch_data',
+           'build_entry', 'split_labels', 'instance_boundaries', 'compose_scene', 'paste_on_photo', 'get_data',
+           'list_data', 'train_valid', 'test_split', 'check_no_test', 'evaluate_test', 'find_bad_images', 'fetch_data',
            'verify_data', 'data_cli']
 
 # %% ../nbs/01_data.ipynb #535af12d
@@ -417,6 +417,49 @@ def _prep_scenes(srcs, dest, counts=dict(train=3000, valid=500, test=500)):
 register(Entry('fashion_scenes', 'COMPOSED multi-class segmentation set: 64x64 scenes of 2-4 Fashion-MNIST items with exact masks (11 classes)',
     'segmentation', 'MIT (built from Fashion-MNIST)', 'Built here from Fashion-MNIST (Xiao et al. 2017) by mylib.data.compose_scene',
     _FM_SOURCES, _prep_scenes, version=2, stand_in_for='camvid_tiny'))
+
+# %% ../nbs/01_data.ipynb #9d56c160
+_BACKGROUNDS = dict(astronaut='88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5',
+    brick='7966caf324f6ba843118d98f7a07746d22f6a343430add0233eca5f6eaaa8fcf', camera='b0793d2adda0fa6ae899c03989482bff9a42d3d5690fc7e3648f2795d730c23a',
+    cell='8d23a7fb81f7cc877cd09f330357fc7f595651306e84e17252f6e0a1b3f61515', chelsea='596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb',
+    coffee='cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7', coins='f8d773fc9cfa6f4d8e5942dc34d0a0788fcaed2a4fefbbed0aef5398d7ef4cba',
+    color='7d2df993de2b4fa2a78e04e5df8050f49a9c511aa75e59ab3bd56ac9c98aef7e', grass='b6b6022426b38936c43a4ac09635cd78af074e90f42ffa8227ac8b7452d39f89',
+    gravel='c48615b451bf1e606fbd72c0aa9f8cc0f068ab7111ef7d93bb9b0f2586440c12', hubble_deep_field='3a19c5dd8a927a9334bb1229a6d63711b1c0c767fb27e2286e7c84a3e2c2f5f4',
+    ihc='f8dd1aa387ddd1f49d8ad13b50921b237df8e9b262606d258770687b0ef93cef', logo='f2c57fe8af089f08b5ba523d95573c26e62904ac5967f4c8851b27d033690168',
+    moon='78739619d11f7eb9c165bb5d2efd4772cee557812ec847532dbb1d92ef71f577', motorcycle_left='db18e9c4157617403c3537a6ba355dfeafe9a7eabb6b9b94cb33f6525dd49179',
+    page='341a6f0a61557662b02734a9b6e56ec33a915b2c41886b97509dedf2a43b47a3', retina='38a07f36f27f095e818aea7b96d34202c05176d30253c66733f2e00379e9e0e6',
+    rocket='c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c', text='bd84aa3a6e3c9887850d45d606c96b2e59433fbef50338570b63c319e668e6d1')
+
+def paste_on_photo(item:np.ndarray, photo:np.ndarray, rng, size:int=64, min_side:int=36, max_side:int=56, contrast:float=0.6) -> np.ndarray:
+    "A `size`x`size` RGB crop of `photo` (its `contrast` reduced) with the grey `item` pasted at a random size and place."
+    c = rng.integers(size, min(photo.shape[:2]) + 1)
+    r0, c0 = rng.integers(0, photo.shape[0]-c+1), rng.integers(0, photo.shape[1]-c+1)
+    canvas = np.asarray(Image.fromarray(photo[r0:r0+c, c0:c0+c]).resize((size, size), Image.BILINEAR), np.float32)
+    canvas = canvas * contrast + 128 * (1 - contrast)   # a photo behind a product, not competing with it
+    s = int(rng.integers(min_side, max_side+1)); y, x = rng.integers(0, size-s+1, 2)
+    it = np.asarray(Image.fromarray(item).resize((s, s), Image.BILINEAR), np.float32)[..., None] / 255
+    alpha = np.clip(it * 3, 0, 1)                   # opaque where the item is, transparent around it
+    canvas[y:y+s, x:x+s] = alpha * it * 255 + (1 - alpha) * canvas[y:y+s, x:x+s]
+    return canvas.round().astype(np.uint8)
+
+def _prep_clutter(srcs, dest, counts=dict(train=6000, valid=1000, test=2000)):
+    x, y, sp = _fashion_arrays(srcs)
+    photos = [np.asarray(Image.open(srcs[k]).convert('RGB')) for k in _BACKGROUNDS]
+    for k, (split, n) in enumerate(counts.items()):
+        rng = np.random.default_rng(2000 + k); items, labels = x[sp == split], y[sp == split]
+        for j, i in enumerate(_progress(rng.permutation(len(items))[:n], f'fashion_clutter {split}', display=False)):
+            img = paste_on_photo(items[i], photos[rng.integers(len(photos))], rng)
+            _save_png(img, dest/split/FASHION_CLASSES[labels[i]]/f'{j:05d}.png')
+
+def _skimage_photo(name:str) -> PackageFile:
+    "Photo `name` of scikit-image's data folder, as a verified source."
+    ext = '.jpg' if name in ('hubble_deep_field', 'retina', 'rocket') else '.png'
+    return PackageFile(member=f'skimage/data/{name}{ext}', sha256=_BACKGROUNDS[name], **_SKIMAGE)
+
+register(Entry('fashion_clutter', 'COMPOSED image classification set: a Fashion-MNIST item at a random size and place on a crop of a real photo, 10 classes, 64x64 colour',
+    'vision', 'MIT (Fashion-MNIST) + scikit-image data licences (public domain / CC0 / CC BY)',
+    'Built here by mylib.data.paste_on_photo from Fashion-MNIST (Xiao et al. 2017) and scikit-image data (van der Walt et al. 2014)',
+    {**_FM_SOURCES, **{k: _skimage_photo(k) for k in _BACKGROUNDS}}, _prep_clutter, stand_in_for='pets / imagenette'))
 
 # %% ../nbs/01_data.ipynb #f597fb68
 ONLINE = dict(pets='PETS', camvid_tiny='CAMVID_TINY', imdb='IMDB', adult_sample='ADULT_SAMPLE', ml_100k='ML_100k',
