@@ -1,7 +1,7 @@
 """Inference benchmarks: load time and single-image latency of the exported vision model (chapter 21_deployment), and
 MiniLM's text-classification throughput (chapter 40_nlp).
 
-Part of `make bench` (bench/run.py), after the deployment notebook has exported `models/faces.pkl`.
+Part of `make bench` (bench/run.py), after the deployment notebook has exported `models/clothes.pkl`.
 Goals (issue 6): load <= 2 s; <= 50 ms per image at the notebook's input size (64 px), median of 50 predictions.
 """
 import statistics, subprocess, sys, time
@@ -54,11 +54,11 @@ def measure(model:Path) -> dict:
     return dict(load_s=load_time(model), **latency(model))
 
 def rows(res:dict) -> list:
-    return ["## Inference (exported face / not-face model, 64 px)", "", "| measure | value | goal |", "|---|---|---|",
+    return ["## Inference (exported clothes-on-photos model, 64 px)", "", "| measure | value | goal |", "|---|---|---|",
             f"| load in a fresh process (import fastai + load_learner), median of 3 | {res['load_s']:.2f} s | |",
             f"| load_learner in a warm process | {res['load_in_process_s']:.3f} s | ≤ 2 s |",
             f"| one image, median of 50 | {res['median_ms']:.1f} ms | ≤ 50 ms |",
             f"| one image, 90th percentile | {res['p90_ms']:.1f} ms | |", ""]
 
 if __name__ == '__main__':
-    print('\n'.join(rows(measure(ROOT/'models'/'faces.pkl'))))
+    print('\n'.join(rows(measure(ROOT/'models'/'clothes.pkl'))))

@@ -27,7 +27,7 @@ def suite_rows() -> list:
 def main():
     from mylib.core import get_device
     get_device()
-    model = HERE.parent/'models'/'faces.pkl'
+    model = HERE.parent/'models'/'clothes.pkl'
     machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
     out = [f"# Benchmarks", "", f"Machine: {machine}. Date: {time.strftime('%Y-%m-%d %H:%M')}. Regenerate with `make bench`.", ""]
     out += throughput.rows(throughput.run())

@@ -118,6 +118,8 @@ def claim(name:str,              # what is claimed, e.g. 'test accuracy'
     _CLAIMS[name] = dict(value=value, at_least=at_least, at_most=at_most, ok=ok)
     if not ok:
         bound = ' and '.join(f'{w} {b}' for w, b in (('>=', at_least), ('<=', at_most)) if b is not None)
+        with open(results_path()/'failed-claims.jsonl', 'a') as f:   # the run stops here, so save_result never sees it
+            f.write(json.dumps(dict(claim=name, **_CLAIMS[name], seed=_RUN['seed'], when=time.strftime('%Y-%m-%d %H:%M:%S'))) + '\n')
         raise AssertionError(f"claim {name!r} failed: measured {value:.4g}, claimed {bound}")
     return value
 

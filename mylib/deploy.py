@@ -57,7 +57,7 @@ def _bar_table(d:dict) -> str:
                    f'<td>{p:.1%}</td></tr>' for c, p in sorted(d.items(), key=lambda kv: -kv[1]))
     return f'<table>{rows}</table>'
 
-def classifier_app(learn, samples:dict|None=None) -> widgets.VBox:
+def classifier_app(learn, samples:dict|None=None, note:str="") -> widgets.VBox:
     "An app for `learn`: choose a sample photo (`samples`: name -> path) or upload an image; shows class and probabilities."
     samples = samples or sample_photos()
     pick = widgets.Dropdown(options=['(choose a photo)'] + list(samples), description='sample')
@@ -71,7 +71,7 @@ def classifier_app(learn, samples:dict|None=None) -> widgets.VBox:
             img.value = buf.getvalue()
             p = pred.pop('prediction')
             out.value = (f'<h3 class="mylib-pred">{name}: <b>{p}</b> ({pred[p]:.0%})</h3>{_bar_table(pred)}'
-                         f'<small>Trained on small grey face crops; the probability is the model\'s confidence, not a guarantee.</small>')
+                         f'<small>{note} The probability is the model\'s confidence, not a guarantee.</small>')
         except ImageError as e: out.value = f'<p class="mylib-error" style="color:#b00">Could not use this file: {e}</p>'
     pick.observe(lambda ch: ch['new'] in samples and show(samples[ch['new']], ch['new']), 'value')
     upload.observe(lambda ch: ch['new'] and show(ch['new'][0]['content'], ch['new'][0]['name']), 'value')

@@ -1,4 +1,4 @@
-"""Fine-tune a pretrained network on 120 photos, then train a ten-class classifier on 54,000, and check both on a test set they never saw.
+"""Fine-tune a pretrained network on 50 labelled photos per class, compare it with the same network trained from scratch and with a pixel baseline, then train a ten-class classifier on 54,000 images.
 
 Docs: https://mylib-workbook.github.io/mylib/vision.html.md"""
 
@@ -21,19 +21,22 @@ from .data import get_data, train_valid, DATASETS
 from .models import efficientnet_lite0
 
 # %% ../nbs/10_vision.ipynb #e7fd5e79
-def folder_items(source, n_train:int|None=None, seed:int=42) -> L:
-    "Image files of the train and valid splits of `source` (a registry name, or a folder with `train/` and `valid/`)."
+def _subset(files, n:int|None, seed:int) -> list:
+    "A seeded random subset of `n` of `files`, in their order (all of them if `n` is `None`)."
+    if n is None or n >= len(files): return list(files)
+    return [files[i] for i in sorted(np.random.default_rng(seed).permutation(len(files))[:n])]
+
+def folder_items(source, n_train:int|None=None, n_valid:int|None=None, seed:int=42) -> L:
+    "Image files of the train and valid splits of `source` (a registry name, or a folder with `train/` and `valid/`), optionally subsets."
     if isinstance(source, str) and source in DATASETS: files = train_valid(source)
     else: files = get_image_files(Path(source), folders=['train', 'valid'])
-    if n_train is None: return L(files)
     tr, va = [f for f in files if f.parent.parent.name == 'train'], [f for f in files if f.parent.parent.name == 'valid']
-    idx = np.random.default_rng(seed).permutation(len(tr))[:n_train]
-    return L([tr[i] for i in sorted(idx)] + va)
+    return L(_subset(tr, n_train, seed) + _subset(va, n_valid, seed))
 
 def folder_dls(source, item_tfms=None, batch_tfms=None, bs:int=64, grey:bool=False, n_train:int|None=None,
-               cache:bool|None=None, **kwargs):
+               n_valid:int|None=None, cache:bool|None=None, **kwargs):
     "fastai `DataLoaders` for a `split/label/file` image folder (train and valid only); same-size images are decoded once."
-    items = folder_items(source, n_train)
+    items = folder_items(source, n_train, n_valid)
     pixels = pixel_cache(items, grey) if (item_tfms is None if cache is None else cache) else None
     x_block = (ImageBlock(PILImageBW if grey else PILImage) if pixels is None else
                TransformBlock(type_tfms=CachedImage(items, pixels, grey), batch_tfms=IntToFloatTensor))
@@ -43,9 +46,10 @@ def folder_dls(source, item_tfms=None, batch_tfms=None, bs:int=64, grey:bool=Fal
     return dblock.dataloaders(get_data(source) if source in DATASETS else Path(source), bs=bs, num_workers=0, **kwargs)
 
 # %% ../nbs/10_vision.ipynb #c3440722
-def lite0_learner(dls, **kwargs):
+def lite0_learner(dls, channels_last:bool=True, **kwargs):
     "A fastai vision learner with the offline, ImageNet-pretrained EfficientNet-Lite0 body and a new head for `dls`."
-    return vision_learner(dls, efficientnet_lite0, **kwargs)
+    learn = vision_learner(dls, efficientnet_lite0, **kwargs)
+    return learn.to_channelslast(use_amp=False) if channels_last else learn
 
 # %% ../nbs/10_vision.ipynb #4fc57012
 def images_to_array(files, size:int|None=None) -> np.ndarray:
