@@ -15,7 +15,7 @@ NBTEST := MYLIB_THREADS=$(NB_THREADS) $(BIN)/nbdev-test --timing --n-workers $(N
 PYTEST_ARGS ?=
 export BIN
 
-.PHONY: help install sysdeps data setup lab readme check-sync nbtest pytest test bench clean-data
+.PHONY: help install sysdeps data setup lab readme check-sync nbtest pytest test bench robust clean-data
 
 help:  ## show the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
@@ -62,6 +62,10 @@ test: setup  ## the whole suite: sync check, every notebook, then pytest
 bench: setup  ## benchmarks (bench/): writes bench/RESULTS.md, and its chapter results table into README.md
 	$(BIN)/python bench/run.py
 	$(BIN)/python .ci/readme.py
+
+robust: setup  ## rerun the notebooks under 5 seeds at 1 thread and 2 seeds at 2 threads: bench/ROBUSTNESS.md (~1.5 h)
+	$(BIN)/python bench/robust.py run --seeds 1 2 3 4 5 --threads 1 --workers $(NB_WORKERS)
+	$(BIN)/python bench/robust.py run --seeds 1 2 --threads 2 --workers 1
 
 clean-data:  ## remove the dataset cache (it is rebuilt by `make data`)
 	rm -rf data/*/ data/.sources
