@@ -44,7 +44,7 @@ def collect() -> tuple:
             r = json.loads(f.read_text())
             for name, c in r.get('claims', {}).items():
                 rows.append(dict(chapter=r['chapter'], claim=name, size=size, seed=int(seed), threads=int(threads),
-                                 wall_s=r.get('wall_s'), **c))
+                                 wall_s=r.get('wall_s'), when=r['when'], **c))
                 passed[name] = max(passed.get(name, ''), r['when'])
         fc = d/'failed-claims.jsonl'
         for line in (fc.read_text().splitlines() if fc.exists() else []):
@@ -76,7 +76,8 @@ def report() -> str:
         for key in sorted({(r['chapter'], r['claim']) for r in rs}, key=lambda k: (k[0], k[1])):
             g = [r for r in rs if (r['chapter'], r['claim']) == key]
             vals = [r['value'] for r in g]
-            lo, hi = g[0]['at_least'], g[0]['at_most']
+            last = max(g, key=lambda r: r['when'])                # the bound the notebook claims now
+            lo, hi = last['at_least'], last['at_most']
             margin = min(([min(vals) - lo] if lo is not None else []) + ([hi - max(vals)] if hi is not None else []))
             bound = ' and '.join(f'{w} {b:g}' for w, b in (('≥', lo), ('≤', hi)) if b is not None)
             runs = ', '.join(f"{r['seed']}@{r['threads']}" for r in sorted(g, key=lambda r: (r['threads'], r['seed'])))
