@@ -3,6 +3,7 @@
 Sections: training throughput (throughput.py), inference of the vision and text models (inference.py), the time of each
 notebook under nbdev-test (from the log `make nbtest`/`make test` leaves in results/), and the chapter results table
 (results_table.py, from each chapter's own recorded results), which README.md also shows.
+`python bench/run.py results` refreshes only those last two sections (no timing runs), after a `make test`.
 """
 import platform, re, sys, time
 from pathlib import Path
@@ -38,4 +39,13 @@ def main():
     (HERE/'RESULTS.md').write_text('\n'.join(out))
     print('\n'.join(out))
 
-if __name__ == '__main__': main()
+def refresh_results():
+    "Rewrite only the notebook-times and chapter-results sections of bench/RESULTS.md, from the last `make test` run."
+    text = (HERE/'RESULTS.md').read_text()
+    head = text.split('## Notebook times', 1)[0]
+    (HERE/'RESULTS.md').write_text(head + '\n'.join(suite_rows() + results_table.rows()))
+    print(f"refreshed the notebook times and chapter results of {HERE/'RESULTS.md'}")
+
+if __name__ == '__main__':
+    if sys.argv[1:] == ['results']: refresh_results()
+    else: main()
