@@ -86,8 +86,11 @@ def deploy_cli(argv=None):
     ap = argparse.ArgumentParser(prog='python -m mylib.deploy', description='Predict with an exported fastai learner.')
     sub = ap.add_subparsers(dest='cmd', required=True)
     p = sub.add_parser('predict', help='predict the class of image files'); p.add_argument('model'); p.add_argument('images', nargs='+')
+    p.add_argument('--trust', action='store_true', help='load MODEL although it is a pickle, which can run code: only for files you trust')
     args = ap.parse_args(argv)
     if not Path(args.model).exists(): sys.exit(f"error: model file {args.model} not found: export one with learn.export() (chapter 21_deployment)")
+    if not args.trust: sys.exit(f"error: {args.model} is a pickle, and loading a pickle runs any code inside it. If you made it or trust "
+                                "who did, add --trust; nothing was loaded.")
     df = predict_files(load_learner(args.model), args.images)
     with pd.option_context('display.width', 200, 'display.max_colwidth', 80): print(df.round(4).to_string(index=False))
     if 'error' in df and df.error.notna().any(): sys.exit(1)
@@ -138,12 +141,14 @@ def save_for_hub(learn, folder, card:str) -> Path:
     (folder/'README.md').write_text(card)
     return folder
 
-def load_from_hub_folder(folder):
-    "Load a learner saved by `save_for_hub` (or downloaded from the Hub) with huggingface_hub's fastai loader."
+def load_from_hub_folder(folder, trust:bool=False):
+    "Load a learner saved by `save_for_hub` with huggingface_hub's fastai loader; `trust=True` says you trust its pickle."
     from huggingface_hub import from_pretrained_fastai
     from fastcore.xtras import working_directory
     folder = Path(folder).resolve()
     if not (folder/'model.pkl').exists(): raise FileNotFoundError(f"{folder} has no model.pkl: save it with save_for_hub first")
+    if not trust: raise PermissionError(f"{folder/'model.pkl'} is a pickle, and loading it runs any code inside it. Pass trust=True "
+                                        "only for a folder you saved yourself or got from someone you trust; nothing was loaded.")
     # the loader checks its argument like a Hub repo id ("name" or "user/name"), so we hand it the bare folder name
     with working_directory(folder.parent): return from_pretrained_fastai(folder.name)
 

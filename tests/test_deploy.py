@@ -29,7 +29,7 @@ def photos():
     return list(sample_photos().values())
 
 def test_cli_predicts_sample_photos(model_file):
-    r = run_mod('mylib.deploy', 'predict', str(model_file), *map(str, photos()))
+    r = run_mod('mylib.deploy', 'predict', str(model_file), *map(str, photos()), '--trust')
     assert r.returncode == 0, r.stderr[-2000:]
     lines = r.stdout.strip().splitlines()
     assert 'prediction' in lines[0] and len(lines) == 1 + len(photos())
@@ -37,10 +37,27 @@ def test_cli_predicts_sample_photos(model_file):
 
 def test_cli_missing_and_corrupt_files(model_file, tmp_path):
     bad = tmp_path/'broken.jpg'; bad.write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
-    r = run_mod('mylib.deploy', 'predict', str(model_file), str(photos()[0]), str(bad), str(tmp_path/'missing.png'))
+    r = run_mod('mylib.deploy', 'predict', str(model_file), str(photos()[0]), str(bad), str(tmp_path/'missing.png'), '--trust')
     assert r.returncode == 1 and 'not an image' in r.stdout and 'no such file' in r.stdout
-    r = run_mod('mylib.deploy', 'predict', str(tmp_path/'nomodel.pkl'), str(photos()[0]))
+    r = run_mod('mylib.deploy', 'predict', str(tmp_path/'nomodel.pkl'), str(photos()[0]), '--trust')
     assert r.returncode != 0 and 'not found' in r.stderr
+
+class _Payload:
+    "Unpickling this creates the file `marker`: a harmless stand-in for code hidden in a model file."
+    def __init__(self, marker): self.marker = marker
+    def __reduce__(self): return (open, (str(self.marker), 'w'))
+
+def test_pickles_refused_unless_trusted(tmp_path):
+    import pickle
+    from mylib.deploy import load_from_hub_folder
+    marker, hub = tmp_path/'payload_ran', tmp_path/'hub'
+    hub.mkdir(); (hub/'model.pkl').write_bytes(pickle.dumps(_Payload(marker)))
+    r = run_mod('mylib.deploy', 'predict', str(hub/'model.pkl'), str(photos()[0]))
+    assert r.returncode != 0 and '--trust' in r.stderr and 'nothing was loaded' in r.stderr
+    with pytest.raises(PermissionError, match='trust=True'): load_from_hub_folder(hub)
+    assert not marker.exists()                                  # refused before anything was unpickled
+    pickle.loads((hub/'model.pkl').read_bytes())                # the payload is real: unpickling does run it
+    assert marker.exists()
 
 def upload(page, path):
     "Upload `path` through the app's FileUpload widget, as a user would: click it, pick the file."
