@@ -94,6 +94,19 @@ class Journal:
         for r in self.records(): b.setdefault(r['batch'], []).append(r)
         return b
 
+    def classes(self) -> set:
+        "The label folders of the dataset (`split/label/`): the only relabel targets allowed."
+        return {d.name for s in self.root.iterdir() if s.is_dir() and not s.name.startswith('.') for d in s.iterdir() if d.is_dir()}
+
+    def _check(self, moves):
+        "Refuse, before anything moves, an action that is not keep/delete/a class, or a file outside `split/label/` of the root."
+        root, classes, bad = self.root.resolve(), self.classes(), []
+        for src, action in moves:
+            if action != 'delete' and action not in classes: bad.append(f"{src}: action {action!r} is not 'keep', 'delete' or a class ({', '.join(sorted(classes))})")
+            rel = src.resolve().relative_to(root).parts if src.resolve().is_relative_to(root) else None
+            if rel is None or len(rel) != 3 or rel[0].startswith('.'): bad.append(f"{src}: not an image of this dataset (expected {root}/split/label/file)")
+        if bad: raise ValueError(f"Nothing was moved: {len(bad)} decision(s) refused:\n  " + '\n  '.join(bad[:10]))
+
     def incomplete(self) -> list:
         "Batches that were started but neither committed nor rolled back (a crash mid-apply)."
         return [k for k, rs in self._batches().items() if not any(r['op'] in ('commit', 'rolled_back') for r in rs)]
@@ -110,6 +123,7 @@ class Journal:
             if action != 'delete' and src.parent.name == action: continue   # relabel to its own class: nothing to do
             if not src.exists(): raise FileNotFoundError(f"{src} is not there any more: re-rank the dataset before applying.")
             moves.append((src, action))
+        self._check(moves)
         self._write(batch=batch, op='begin', n=len(moves), when=time.strftime('%Y-%m-%d %H:%M:%S'))
         for i, (src, action) in enumerate(moves):
             dst = self._dest(src, action, batch)

@@ -134,3 +134,19 @@ def test_widget_in_voila(tmp_path, browser):
         page.close()
     finally:
         proc.terminate(); proc.wait(20)
+
+def test_apply_refuses_escapes_before_moving_anything(tmp_path):
+    "Actions that are paths, unknown classes, and files outside the dataset are all refused before any file moves."
+    from mylib.cleaning import Journal, Decisions
+    root = tmp_path/'ds'; before = small_dataset(root)
+    outside = tmp_path/'outside'/'keepme.png'; outside.parent.mkdir(); outside.write_bytes(b'the user\'s own file')
+    face = sorted((root/'train'/'face').glob('*.png'))
+    for bad in ({str(face[0]): '../../escape'}, {str(face[0]): str(tmp_path/'elsewhere')}, {str(face[0]): 'cat'},
+                {str(outside): 'delete'}, {str(root/'train'/'face'/'..'/'..'/'..'/'outside'/'keepme.png'): 'face'},
+                {str(face[1]): 'delete', str(face[2]): '..'}):             # one good decision with a bad one: nothing at all moves
+        with pytest.raises(ValueError, match='Nothing was moved'): Journal(root).apply(bad)
+        assert snapshot(root) == before and outside.read_bytes() == b'the user\'s own file'
+        assert not (root/'.cleaning'/'journal.jsonl').exists()             # not even a journal entry
+    csv = tmp_path/'decisions.csv'; csv.write_text(f"path,action\n../outside/keepme.png,delete\n")
+    with pytest.raises(ValueError, match='Nothing was moved'): Journal(root).apply(Decisions.from_csv(csv, classes=['face', 'not_face']))
+    assert outside.exists() and Journal(root).apply({str(face[0]): 'not_face'})['relabelled'] == 1   # a sound decision still works
