@@ -88,7 +88,7 @@ def env_report(show:bool=True) -> dict:
     return r
 
 # %% ../nbs/00_core.ipynb #d2954bc4
-_RUN = dict(seed=None)
+_RUN, _CLAIMS = dict(seed=None), {}   # this run's seed; the claims made since `setup`
 
 def run_seed(seed:int|None=None) -> int:
     "The seed of this run: `seed` if given, else `MYLIB_SEED`, else 42."
@@ -100,13 +100,12 @@ def run_seed(seed:int|None=None) -> int:
 def setup(seed:int|None=None) -> str:
     "Start a chapter: seed everything (`MYLIB_SEED`, 42 by default), pick the device, print the run size; returns the size."
     seed = _RUN['seed'] = seed_everything(run_seed(seed)); dev = get_device(); size = run_size()
+    _CLAIMS.clear()   # nbdev-test runs several notebooks in one process: a chapter's claims are its own
     thr = f', {torch.get_num_threads()} threads' if dev.type == 'cpu' else ''
     print(f"mylib: run size '{size}' on {dev.type}{thr}, seed {seed}")
     return size
 
 # %% ../nbs/00_core.ipynb #4d1d5cd7
-_CLAIMS = {}
-
 def claim(name:str,              # what is claimed, e.g. 'test accuracy'
           value:float,           # the figure this run measured
           at_least:float|None=None, # the claim: `value >= at_least` ...
