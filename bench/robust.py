@@ -51,8 +51,18 @@ def collect() -> tuple:
             c = json.loads(line)
             if passed.get(c['claim'], '') < c['when']: failed.append(dict(run=d.name, **c))
         log = d/'nbdev-test.log'
-        if log.exists(): bad_exits += [f"{d.name} ({m})" for m in re.findall(r'^# exit ([1-9]\d*)', log.read_text(), flags=re.M)]
+        if log.exists(): bad_exits += [f"{d.name}: {nb}" for nb in failed_notebooks(log.read_text())]
     return rows, failed, bad_exits
+
+def failed_notebooks(log:str) -> list:
+    "Notebooks that failed in a run logged in `log` and did not pass in a later run of the same folder."
+    runs = []
+    for block in re.split(r'^# (?=\d{4}-\d\d-\d\d \d\d:\d\d: )', log, flags=re.M)[1:]:
+        sel = re.search(r'--file-re \^\(([^)]*)\)', block)
+        ok = re.search(r'^# exit 0 ', block, flags=re.M) is not None
+        runs.append((set(sel.group(1).split('|')) if sel else None, ok, set(re.findall(r'^\t(\S+)\.ipynb$', block, flags=re.M))))
+    return sorted({nb for i, (_, _, bad) in enumerate(runs) for nb in bad
+                   if not any(ok and (sel is None or nb in sel) for sel, ok, _ in runs[i+1:])})
 
 def fmt(v) -> str: return '' if v is None else f'{v:.4g}'
 
@@ -68,7 +78,7 @@ def report() -> str:
         out += ["## Claims that failed in some run", "", "| run | claim | measured | claimed |", "|---|---|---|---|"]
         bound = lambda f: ' and '.join(f'{w} {b:g}' for w, b in (('≥', f['at_least']), ('≤', f['at_most'])) if b is not None)
         out += [f"| {f['run']} | {f['claim']} | {f['value']:.4g} | {bound(f)} |" for f in failed] + [""]
-    if bad_exits: out += ["nbdev-test exited non-zero in: " + ', '.join(bad_exits) + " (see each run's nbdev-test.log).", ""]
+    if bad_exits: out += ["Notebooks that failed and were not rerun since: " + ', '.join(bad_exits) + " (see each run's nbdev-test.log).", ""]
     for size in sorted({r['size'] for r in rows}, key=lambda s: s != 'quick'):
         rs = [r for r in rows if r['size'] == size]
         out += [f"## Run size `{size}`", "",

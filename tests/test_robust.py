@@ -26,3 +26,11 @@ def test_report_spread_failures_and_reruns(tmp_path, monkeypatch):
     md = robust.report()                                                               # a later pass of that run replaces the failure
     assert 'failed in some run' not in md and '| demo | acc | 3: 1@1, 2@1, 3@1 |' in md
     assert json.loads((bad/'demo.json').read_text())['seed'] == 3
+
+def test_failed_notebooks_superseded_by_a_later_passing_run():
+    import robust
+    log = ("\n# 2026-01-01 10:00: nbdev-test --file-re ^(a|b)\\.ipynb$\nnbdev Tests Failed On The Following Notebooks:\n\ta.ipynb\n# exit 1 after 5 s\n"
+           "\n# 2026-01-01 11:00: nbdev-test --file-re ^(a|c)\\.ipynb$\nnbdev Tests Failed On The Following Notebooks:\n\tc.ipynb\n# exit 1 after 5 s\n")
+    assert robust.failed_notebooks(log) == ['a', 'c']          # the second run failed too, so it proves nothing about a
+    log += "\n# 2026-01-01 12:00: nbdev-test --file-re ^(a)\\.ipynb$\nSuccess.\n# exit 0 after 5 s\n"
+    assert robust.failed_notebooks(log) == ['c']
