@@ -91,12 +91,12 @@ def report() -> str:
             margin = min(([min(vals) - lo] if lo is not None else []) + ([hi - max(vals)] if hi is not None else []))
             bound = ' and '.join(f'{w} {b:g}' for w, b in (('≥', lo), ('≤', hi)) if b is not None)
             runs = ', '.join(f"{r['seed']}@{r['threads']}" for r in sorted(g, key=lambda r: (r['threads'], r['seed'])))
-            out.append(f"| {key[0]} | {key[1]} | {len(g)}: {runs} | {fmt(min(vals))} | {fmt(statistics.median(vals))} | "
+            out.append(f"| {key[0]} | {key[1].replace('|', chr(92) + '|')} | {len(g)}: {runs} | {fmt(min(vals))} | {fmt(statistics.median(vals))} | "
                        f"{fmt(max(vals))} | {bound} | {margin:+.4g} |")
         walls = {}
         for r in rs:
             if r['wall_s'] is not None: walls.setdefault(r['chapter'], set()).add((r['seed'], r['threads'], r['wall_s']))
-        out += ["", "Notebook wall time (s) per run, as the notebook recorded it:", "",
+        out += ["", "Notebook wall time (s) per run, as the notebook recorded it (it depends on what else the machine ran at the time):", "",
                 "| chapter | 1 thread (min–max) | 2 threads (min–max) |", "|---|---|---|"]
         for ch, w in sorted(walls.items()):
             cell = lambda t: (lambda v: f"{min(v):.0f}–{max(v):.0f}" if v else '')([s for _, th, s in w if th == t])
