@@ -447,7 +447,7 @@ def _prep_clutter(srcs, dest, counts=dict(train=6000, valid=1000, test=2000)):
     photos = [np.asarray(Image.open(srcs[k]).convert('RGB')) for k in _BACKGROUNDS]
     for k, (split, n) in enumerate(counts.items()):
         rng = np.random.default_rng(2000 + k); items, labels = x[sp == split], y[sp == split]
-        for j, i in enumerate(_progress(rng.permutation(len(items))[:n], f'fashion_clutter {split}', display=False)):
+        for j, i in enumerate(rng.permutation(len(items))[:n]):
             img = paste_on_photo(items[i], photos[rng.integers(len(photos))], rng)
             _save_png(img, dest/split/FASHION_CLASSES[labels[i]]/f'{j:05d}.png')
 
