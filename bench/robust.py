@@ -64,6 +64,17 @@ def failed_notebooks(log:str) -> list:
     return sorted({nb for i, (_, _, bad) in enumerate(runs) for nb in bad
                    if not any(ok and (sel is None or nb in sel) for sel, ok, _ in runs[i+1:])})
 
+# Chapters not run at `full` size on the 2-core CPU, and why: each estimate scales the chapter's quick run, alone at 2 threads,
+# by how much more data and how many more epochs `full` uses (see each notebook's `by_size` calls).
+FULL_NOT_RUN = {
+    '10_vision': "part 1 trains two Lite0s on all 6,000 training images for 10 epochs instead of 500 for 6 (about 20x), part 2 a "
+                 "CNN on 54,000 Fashion-MNIST images for 12 epochs instead of 10,000 for 2 (about 30x): hours here, from a 267 s quick run",
+    '11_segmentation': "all nuclei tiles and scenes (instead of 200) for 8 and 20 epochs instead of 3 and 12: over an hour here",
+    '21_deployment': "two Lite0s on 6,000 images for 10 epochs instead of 500 for 6: about 20x its 139 s quick run, 45 minutes here",
+    '40_nlp': "MiniLM fine-tuned on all 8,530 reviews for 4 epochs instead of 4,000 for 2, and the scratch transformer likewise: "
+              "about 4x, over 30 minutes here",
+}
+
 def fmt(v) -> str: return '' if v is None else f'{v:.4g}'
 
 def report() -> str:
@@ -102,6 +113,8 @@ def report() -> str:
             cell = lambda t: (lambda v: f"{min(v):.0f}–{max(v):.0f}" if v else '')([s for _, th, s in w if th == t])
             out.append(f"| {ch} | {cell(1)} | {cell(2)} |")
         out.append("")
+    out += ["## Not run at `full` size here", "", "`full` (all data, more epochs) is the default with a GPU. On this 2-core CPU these chapters "
+            "were not run at `full`:", ""] + [f"- `{nb}`: {why}." for nb, why in FULL_NOT_RUN.items()] + [""]
     if not rows: out += ["No runs kept yet: `python bench/robust.py run ...` first.", ""]
     return '\n'.join(out)
 

@@ -28,12 +28,11 @@ def suite_rows() -> list:
 def main():
     from mylib.core import get_device
     get_device()
-    model = HERE.parent/'models'/'clothes.pkl'
     machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
     out = [f"# Benchmarks", "", f"Machine: {machine}. Date: {time.strftime('%Y-%m-%d %H:%M')}. Regenerate with `make bench`.", ""]
     out += throughput.rows(throughput.run())
-    if model.exists(): out += inference.rows(inference.measure(model))
-    else: out += ["## Inference", "", f"{model} not found: run nbs/21_deployment.ipynb first (make nbtest does).", ""]
+    if all(m.exists() for m in inference.MODELS.values()): out += inference.rows(inference.measure(inference.MODELS))
+    else: out += ["## Inference", "", "No saved clothes model: run nbs/21_deployment.ipynb first (make nbtest does).", ""]
     out += inference.text_rows(inference.text_throughput())
     out += suite_rows() + results_table.rows()
     (HERE/'RESULTS.md').write_text('\n'.join(out))

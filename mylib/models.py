@@ -18,6 +18,7 @@ from fastai.vision.learner import model_meta
 from fastai.torch_core import params
 from .core import models_path
 from .data import PackageFile, Entry, register, build_entry, DataError
+from .checkpoint import lite0_layers
 
 # %% ../nbs/02_models.ipynb #1c03545e
 MODELS = {}
@@ -58,15 +59,14 @@ def fetch_models(names=None):
 # %% ../nbs/02_models.ipynb #98023e99
 def efficientnet_lite0(pretrained:bool=True, **kwargs) -> nn.Sequential:
     "EfficientNet-Lite0 as a flat `nn.Sequential` (stem, 7 stages, head conv, pool, classifier), ImageNet weights if `pretrained`."
-    import timm
-    m = timm.create_model('tf_efficientnet_lite0', pretrained=False, **kwargs)
+    m = lite0_layers(**kwargs)
     if pretrained:
         sd = torch.load(pretrained_path('efficientnet_lite0')/'efficientnet-lite0-57934424.pth', map_location='cpu', weights_only=True)
         mine = m.state_dict()
         if len(sd) != len(mine) or any(a.shape != b.shape for a, b in zip(mine.values(), sd.values())):
             raise DataError('The EfficientNet-Lite0 weights do not match the architecture tensor by tensor.')
         m.load_state_dict(dict(zip(mine.keys(), sd.values())))
-    return nn.Sequential(m.conv_stem, m.bn1, *m.blocks, m.conv_head, m.bn2, m.global_pool, m.classifier)
+    return m
 
 def _lite0_split(m):
     "Three parameter groups for discriminative learning rates: early stages, late stages, head."

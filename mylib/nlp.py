@@ -9,6 +9,7 @@ __all__ = ['tokenize_texts', 'PadBatch', 'LengthBatches', 'text_dls', 'HFClassif
            'scratch_classifier', 'predict_texts', 'save_text_model', 'load_text_model']
 
 # %% ../nbs/40_nlp.ipynb #734ca23a
+import json
 import numpy as np, pandas as pd, torch
 from pathlib import Path
 from torch import nn
@@ -17,6 +18,7 @@ from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
+from .checkpoint import CheckpointError, checksums, verify_checksums, library_versions
 
 # %% ../nbs/40_nlp.ipynb #ca239f8c
 def tokenize_texts(tok, texts, max_len:int=128) -> list:
@@ -92,14 +94,20 @@ def predict_texts(model, tok, texts, max_len:int=128, bs:int=64) -> pd.DataFrame
 
 # %% ../nbs/40_nlp.ipynb #0f41dba9
 def save_text_model(model, tok, path) -> Path:
-    "Save a fine-tuned classifier (an `HFClassifier` or Hugging Face model) and its tokenizer to the folder `path`."
+    "Save a fine-tuned classifier (`HFClassifier` or Hugging Face model) and its tokenizer in `path`, with every file's sha256."
     hf = model.hf if isinstance(model, HFClassifier) else model
     path = Path(path); hf.save_pretrained(path); tok.save_pretrained(path)
+    files = sorted(p.name for p in path.iterdir() if p.is_file() and p.name != 'mylib.json')
+    (path/'mylib.json').write_text(json.dumps(dict(format='mylib-text-classifier', version=1, files=checksums(path, files),
+                                                   libraries=library_versions()), indent=2))
     return path
 
 def load_text_model(path):
-    "The classifier and tokenizer saved by `save_text_model` in `path`, offline."
+    "The classifier and tokenizer saved by `save_text_model` in `path`, offline, after checking every file's checksum."
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     path = Path(path)
     if not (path/'config.json').exists(): raise FileNotFoundError(f"No saved model in {path}: run the NLP chapter (40_nlp) first.")
-    return AutoModelForSequenceClassification.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+    if not (path/'mylib.json').is_file(): raise CheckpointError(f"{path} has no mylib.json, the checksums save_text_model writes: "
+                                                                "save the model with save_text_model")
+    verify_checksums(path, json.loads((path/'mylib.json').read_text())['files'])
+    return AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True), AutoTokenizer.from_pretrained(path)

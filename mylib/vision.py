@@ -93,7 +93,7 @@ def pixel_cache(files, grey:bool=False, max_bytes:int=2**31) -> torch.Tensor|Non
     if not files: return None
     path = data_path()/'.pixels'/f'{_files_key(files, grey)}.pt'
     if path.exists():
-        try: return torch.load(path)
+        try: return torch.load(path, weights_only=True)
         except Exception: path.unlink()                # a damaged cache file is rebuilt, never trusted
     first = _pixels(files[0], grey)
     if first.nbytes * len(files) > max_bytes: return None

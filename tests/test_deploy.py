@@ -1,5 +1,5 @@
-"The deployment chapter's front ends for real: the command line, and the app served by Voila in a real browser."
-import os, subprocess, sys
+"The deployment chapter's front ends for real: the safe model format, the command line, the Voila app and the Gradio Space in a real browser."
+import json, os, pickle, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 from conftest import ROOT, run_py, run_mod, write_notebook, free_port, wait_http
@@ -7,55 +7,81 @@ from conftest import ROOT, run_py, run_mod, write_notebook, free_port, wait_http
 ARTIFACTS = ROOT/'test-artifacts'
 
 @pytest.fixture(scope='module')
-def model_file(tmp_path_factory):
-    "A small real face / not-face learner, trained for one epoch and exported (in a separate process)."
-    f = tmp_path_factory.mktemp('model')/'faces_small.pkl'
+def saved(tmp_path_factory):
+    "A small real clothes classifier (Lite0, one epoch on 64 images), saved both ways, with the learner's own probabilities."
+    d = tmp_path_factory.mktemp('model')
     r = run_py(f"""
-from fastai.vision.all import Learner, accuracy, Resize
+import json
+from fastai.vision.all import accuracy, Resize
 from mylib.core import setup
-from mylib.vision import folder_dls, small_cnn
+from mylib.vision import folder_dls, lite0_learner
+from mylib.checkpoint import save_classifier
+from mylib.deploy import sample_photos, predict_files
 setup()
-dls = folder_dls('lfw_faces', item_tfms=Resize(32), bs=16)
-learn = Learner(dls, small_cnn(2, c_in=3, width=8), metrics=accuracy)
-with learn.no_bar(), learn.no_logging(): learn.fit(2, 3e-3)
-learn.export({str(f)!r})
+learn = lite0_learner(folder_dls('fashion_clutter', n_train=64, n_valid=32, item_tfms=Resize(64), bs=16), metrics=accuracy)
+with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, 1e-2)
+save_classifier(learn, {str(d/'clothes')!r})
+learn.export({str(d/'clothes.pkl')!r})
+predict_files(learn, list(sample_photos().values())).to_json({str(d/'probs.json')!r})
 """)
     assert r.returncode == 0, r.stderr[-2000:]
-    return f
+    return d
 
 def photos():
     from mylib.deploy import sample_photos
-    from mylib.data import get_data
     return list(sample_photos().values())
 
-def test_cli_predicts_sample_photos(model_file):
-    r = run_mod('mylib.deploy', 'predict', str(model_file), *map(str, photos()), '--trust')
+def test_cli_predicts_sample_photos(saved):
+    r = run_mod('mylib.deploy', 'predict', str(saved/'clothes'), *map(str, photos()))
     assert r.returncode == 0, r.stderr[-2000:]
     lines = r.stdout.strip().splitlines()
-    assert 'prediction' in lines[0] and len(lines) == 1 + len(photos())
-    assert all(('face' in l) for l in lines[1:])
+    assert 'prediction' in lines[0] and 'Sneaker' in lines[0] and len(lines) == 1 + len(photos())
 
-def test_cli_missing_and_corrupt_files(model_file, tmp_path):
+def test_cli_missing_and_corrupt_files(saved, tmp_path):
     bad = tmp_path/'broken.jpg'; bad.write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
-    r = run_mod('mylib.deploy', 'predict', str(model_file), str(photos()[0]), str(bad), str(tmp_path/'missing.png'), '--trust')
+    r = run_mod('mylib.deploy', 'predict', str(saved/'clothes'), str(photos()[0]), str(bad), str(tmp_path/'missing.png'))
     assert r.returncode == 1 and 'not an image' in r.stdout and 'no such file' in r.stdout
-    r = run_mod('mylib.deploy', 'predict', str(tmp_path/'nomodel.pkl'), str(photos()[0]), '--trust')
+    r = run_mod('mylib.deploy', 'predict', str(tmp_path/'nomodel'), str(photos()[0]))
     assert r.returncode != 0 and 'not found' in r.stderr
+
+def test_safe_format_predicts_the_same_in_a_fresh_process(saved):
+    "Loaded from safetensors + config in another process, from `/`: the learner's probabilities, to 1e-5."
+    import pandas as pd
+    r = run_py(f"from mylib.checkpoint import load_classifier\nfrom mylib.deploy import predict_files, sample_photos\n"
+               f"print(predict_files(load_classifier({str(saved/'clothes')!r}), list(sample_photos().values())).to_json())", cwd='/')
+    assert r.returncode == 0, r.stderr[-2000:]
+    there, here = (pd.read_json(s) for s in (__import__('io').StringIO(r.stdout.strip().splitlines()[-1]), saved/'probs.json'))
+    classes = [c for c in here.columns if c not in ('file', 'prediction')]
+    assert (there.prediction == here.prediction).all() and len(classes) == 10
+    assert (there[classes] - here[classes]).abs().max().max() < 1e-5
+
+def test_swapped_weights_refused(saved, tmp_path):
+    "Weights replaced by other valid weights of the same shapes: refused by checksum, before anything predicts."
+    import torch
+    from safetensors.torch import load_file, save_file
+    from mylib.checkpoint import load_classifier, CheckpointError
+    m = shutil.copytree(saved/'clothes', tmp_path/'m')
+    sd = load_file(str(m/'model.safetensors')); save_file({k: v + 0.01 if v.is_floating_point() else v for k, v in sd.items()}, str(m/'model.safetensors'))
+    with pytest.raises(CheckpointError, match='sha256 differs'): load_classifier(m)
+    r = run_mod('mylib.deploy', 'predict', str(m), str(photos()[0]))
+    assert r.returncode != 0 and 'sha256 differs' in r.stderr and 'nothing was loaded' in r.stderr
 
 class _Payload:
     "Unpickling this creates the file `marker`: a harmless stand-in for code hidden in a model file."
     def __init__(self, marker): self.marker = marker
     def __reduce__(self): return (open, (str(self.marker), 'w'))
 
-def test_pickles_refused_unless_trusted(tmp_path):
-    import pickle
-    from mylib.deploy import load_from_hub_folder
+def test_pickles_refused_unless_trusted(saved, tmp_path):
+    from mylib.deploy import load_model
     marker, hub = tmp_path/'payload_ran', tmp_path/'hub'
     hub.mkdir(); (hub/'model.pkl').write_bytes(pickle.dumps(_Payload(marker)))
-    r = run_mod('mylib.deploy', 'predict', str(hub/'model.pkl'), str(photos()[0]))
-    assert r.returncode != 0 and '--trust' in r.stderr and 'nothing was loaded' in r.stderr
-    with pytest.raises(PermissionError, match='trust=True'): load_from_hub_folder(hub)
+    for model in (hub, hub/'model.pkl'):
+        r = run_mod('mylib.deploy', 'predict', str(model), str(photos()[0]))
+        assert r.returncode != 0 and '--trust' in r.stderr and 'nothing was loaded' in r.stderr
+        with pytest.raises(PermissionError, match='trust=True'): load_model(model)
     assert not marker.exists()                                  # refused before anything was unpickled
+    r = run_mod('mylib.deploy', 'predict', str(saved/'clothes.pkl'), str(photos()[0]), '--trust')
+    assert r.returncode == 0, r.stderr[-2000:]                  # a pickle you trust still loads
     pickle.loads((hub/'model.pkl').read_bytes())                # the payload is real: unpickling does run it
     assert marker.exists()
 
@@ -64,9 +90,16 @@ def upload(page, path):
     with page.expect_file_chooser() as fc: page.locator('.mylib-app .widget-upload').click()
     fc.value.set_files(str(path))
 
-def test_app_in_voila(model_file, tmp_path, browser):
-    write_notebook(tmp_path/'app.ipynb', f"from fastai.learner import load_learner\nfrom mylib.deploy import classifier_app\n"
-                                         f"classifier_app(load_learner({str(model_file)!r}))")
+def offline_page(browser):
+    "A page whose requests to anywhere but this machine fail at once, so nothing waits on the network."
+    import re
+    page = browser.new_page(viewport=dict(width=1200, height=900)); page.set_default_timeout(180_000)
+    page.route(re.compile(r'^(?!http://127\.0\.0\.1[:/])'), lambda route: route.abort())
+    return page
+
+def test_app_in_voila(saved, tmp_path, browser):
+    write_notebook(tmp_path/'app.ipynb', f"from mylib.checkpoint import load_classifier\nfrom mylib.deploy import classifier_app\n"
+                                         f"classifier_app(load_classifier({str(saved/'clothes')!r}))")
     bad = tmp_path/'notes.png'; bad.write_text('this is text, not a picture')
     port = free_port()
     proc = subprocess.Popen([str(Path(sys.executable).parent/'voila'), str(tmp_path/'app.ipynb'), '--no-browser', f'--port={port}',
@@ -74,13 +107,13 @@ def test_app_in_voila(model_file, tmp_path, browser):
                             env={**os.environ, 'MPLBACKEND': 'Agg'})
     try:
         wait_http(f'http://127.0.0.1:{port}/', proc)
-        page = browser.new_page(viewport=dict(width=1200, height=900)); page.set_default_timeout(180_000)
+        page = offline_page(browser)
         page.goto(f'http://127.0.0.1:{port}/')
         page.locator('.mylib-app select').wait_for()
         page.locator('.mylib-app select').select_option('astronaut')
         page.wait_for_function("() => document.querySelector('.mylib-pred') && document.querySelector('.mylib-pred').innerText.includes('astronaut')")
         text = page.locator('.mylib-app-result').inner_text()
-        assert 'face' in text and '%' in text
+        assert 'Sneaker' in text and '%' in text
         upload(page, photos()[0])
         page.wait_for_function("() => document.querySelector('.mylib-pred').innerText.includes('.png')")
         ARTIFACTS.mkdir(exist_ok=True)
@@ -89,6 +122,46 @@ def test_app_in_voila(model_file, tmp_path, browser):
         page.locator('.mylib-error').wait_for()
         assert 'not an image' in page.locator('.mylib-error').inner_text()
         assert 'Traceback' not in page.content()
+        page.close()
+    finally:
+        proc.terminate(); proc.wait(20)
+
+def test_gradio_space(saved, tmp_path, browser):
+    "The Space folder served by `python app.py`: a real upload gets the model's answer; a non-image and a bomb get a message."
+    from PIL import Image
+    from mylib.deploy import space_folder
+    space = space_folder(saved/'clothes', tmp_path/'space', 'Clothes test', 'A test Space.', photos()[:2])
+    bad, bomb = tmp_path/'notes.png', tmp_path/'bomb.png'
+    bad.write_text('this is text, not a picture')
+    Image.new('1', (12_000, 12_000)).save(bomb)                 # 144 M pixels in a few kB of PNG
+    assert bomb.stat().st_size < 100_000
+    expected = json.loads((saved/'probs.json').read_text())['prediction']
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, 'app.py'], cwd=space, stdout=open(tmp_path/'space.log', 'w'), stderr=subprocess.STDOUT,
+                            env={**os.environ, 'GRADIO_SERVER_PORT': str(port), 'GRADIO_SERVER_NAME': '127.0.0.1'})
+    try:
+        wait_http(f'http://127.0.0.1:{port}/', proc, timeout=180)
+        page = offline_page(browser)
+        page.goto(f'http://127.0.0.1:{port}/')
+        page.wait_for_selector('input[type=file]', state='attached')
+        def submit(path):
+            page.locator('input[type=file]').first.set_input_files(str(path))
+            page.get_by_role('button', name='Submit', exact=True).click()
+        submit(photos()[0])
+        label = page.locator('[data-testid="label-output-value"]')
+        label.wait_for()
+        assert label.inner_text().strip() == expected[str(0)]
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS/'app_gradio.png'), full_page=True)
+        submit(bad)
+        page.locator('.toast-body:has-text("notes.png is not an image")').wait_for()
+        submit(bomb)
+        page.locator('.toast-body:has-text("bomb.png is 12000x12000 pixels")').wait_for()
+        assert proc.poll() is None                              # the server is still up...
+        page.get_by_role('button', name='Clear', exact=True).first.click()
+        submit(photos()[1])
+        page.wait_for_function("() => document.querySelector('[data-testid=\"label-output-value\"]')")
+        assert page.locator('[data-testid="label-output-value"]').inner_text().strip() == expected[str(1)]   # ...and still answers
         page.close()
     finally:
         proc.terminate(); proc.wait(20)

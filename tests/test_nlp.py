@@ -32,3 +32,22 @@ print(json.dumps(predict_texts(m, tok, {TEXTS!r}).to_dict('list')))
 def test_load_missing_model_says_what_to_do(tmp_path):
     r = run_py(f"from mylib.nlp import load_text_model\nload_text_model({str(tmp_path/'nothing')!r})")
     assert r.returncode != 0 and 'run the NLP chapter' in r.stderr
+
+def test_changed_or_pickled_weights_refused(tmp_path):
+    "A weights file changed after saving, or a folder with no checksums, is refused before transformers reads it."
+    r = run_py(f"""
+import shutil
+from mylib.models import minilm_tokenizer, minilm_classifier
+from mylib.nlp import save_text_model, load_text_model
+from mylib.checkpoint import CheckpointError
+p = save_text_model(minilm_classifier(2), minilm_tokenizer(), {str(tmp_path/'m')!r})
+assert 'model.safetensors' in __import__('json').loads((p/'mylib.json').read_text())['files']
+w = p/'model.safetensors'; b = bytearray(w.read_bytes()); b[-1] ^= 1; w.write_bytes(bytes(b))
+try: load_text_model(p); raise SystemExit('changed weights were loaded')
+except CheckpointError as e: assert 'sha256 differs' in str(e), e
+(p/'mylib.json').unlink()
+try: load_text_model(p); raise SystemExit('a folder without checksums was loaded')
+except CheckpointError as e: assert 'save_text_model' in str(e), e
+print('ok')
+""")
+    assert r.returncode == 0 and r.stdout.strip().endswith('ok'), r.stderr[-2000:] + r.stdout[-500:]
