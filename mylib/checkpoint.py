@@ -34,7 +34,8 @@ def load_image(src, max_pixels:int=MAX_PIXELS) -> PILImage:
     "A fastai `PILImage` from a path, bytes or PIL image, or an `ImageError`; images over `max_pixels` are refused unread."
     if isinstance(src, Image.Image): return PILImage.create(src.convert('RGB'))
     name = src if isinstance(src, (str, Path)) else 'the uploaded file'
-    if isinstance(src, (str, Path)) and not Path(src).is_file(): raise ImageError(f"{src}: no such file")
+    if isinstance(src, (str, Path)) and not Path(src).is_file():     # a folder or a named pipe would hang or fail deep inside PIL
+        raise ImageError(f"{src}: " + ("not a regular file" if Path(src).exists() else "no such file"))
     try:
         im = Image.open(src if isinstance(src, (str, Path)) else io.BytesIO(bytes(src)))
         if im.width * im.height > max_pixels: raise ImageError(
