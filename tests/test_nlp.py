@@ -51,3 +51,17 @@ except CheckpointError as e: assert 'save_text_model' in str(e), e
 print('ok')
 """)
     assert r.returncode == 0 and r.stdout.strip().endswith('ok'), r.stderr[-2000:] + r.stdout[-500:]
+
+def test_bad_texts_and_tables_say_what_to_do():
+    "One string, missing texts, a missing column or an unknown label: a clear error before any tokenizing or training."
+    import pandas as pd, pytest
+    from mylib.models import minilm_tokenizer
+    from mylib.nlp import check_texts, text_dls
+    with pytest.raises(TypeError, match=r'not one string'): check_texts("A triumph.")
+    with pytest.raises(ValueError, match=r'item 1 is None'): check_texts(["fine", None, float('nan')])
+    with pytest.raises(ValueError, match=r'item 0 is nan'): check_texts([float('nan')])
+    tok, ok = minilm_tokenizer(), pd.DataFrame(dict(text=['good', 'bad'], label=['fresh', 'rotten']))
+    with pytest.raises(KeyError, match=r"no column \['review'\]"): text_dls(tok, ok, ok, ['rotten', 'fresh'], text='review')
+    with pytest.raises(ValueError, match=r"\['meh'\] are not among"): text_dls(tok, ok.assign(label=['fresh', 'meh']), ok, ['rotten', 'fresh'])
+    with pytest.raises(ValueError, match=r"column 'text': item 1"): text_dls(tok, ok.assign(text=['good', None]), ok, ['rotten', 'fresh'])
+    assert len(text_dls(tok, ok, ok, ['rotten', 'fresh'], bs=1).train_ds) == 2
