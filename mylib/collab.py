@@ -12,10 +12,12 @@ import numpy as np, pandas as pd, torch
 from fastai.collab import TabularCollab, collab_learner
 from fastai.tabular.all import Categorify, ColSplitter, TransformBlock, Module, Embedding, sigmoid_range
 from fastcore.basics import store_attr
+from .tabular import check_table
 
 # %% ../nbs/13_collab.ipynb #408a5d7d
 def collab_dls(df:pd.DataFrame, user:str='user_id', item:str='title', rating:str='rating', bs:int=256):
     "fastai collaborative-filtering `DataLoaders` for `df`, split on its `is_valid` column."
+    check_table(df, [user, item, rating], numeric=[rating], target=rating, what='the ratings')
     to = TabularCollab(df, [Categorify], cat_names=[user, item], y_names=[rating], y_block=TransformBlock(),
                        splits=ColSplitter('is_valid')(df))
     return to.dataloaders(bs=bs)

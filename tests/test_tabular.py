@@ -1,0 +1,39 @@
+"Tables and ratings from a learner's own data: each kind of bad input stops with an error that names the column and what to do."
+import numpy as np, pandas as pd, pytest
+from mylib.tabular import table_dls, clean_table
+from mylib.collab import collab_dls
+
+def table(**changes):
+    df = pd.DataFrame(dict(age=[30., 40, 50, 60], job=['a', 'b', 'a', 'b'], y=['<=50K', '>50K', '<=50K', '>50K'],
+                           is_valid=[False, False, True, True]))
+    return df.assign(**changes)
+
+@pytest.mark.parametrize('df, err, msg', [
+    (table().drop(columns='age'), KeyError, r"no column \['age'\]"),
+    (table(age=['30', '40', 'n/a', '60']), TypeError, r"'age' should hold numbers.*pd.to_numeric"),
+    (table(age=np.nan), ValueError, r"'age' has no values at all"),
+    (table(age=[30, np.inf, 50, 60]), ValueError, r"'age' has infinite values"),
+    (table(y=['<=50K', None, '<=50K', '>50K']), ValueError, r"target 'y' is missing in 1 rows"),
+    (table(is_valid=['no', 'no', 'yes', 'yes']), TypeError, r"is_valid must be True/False"),
+    (table(is_valid=True), ValueError, r"some rows, not all"),
+    (table(y=['<=50K', '<=50K', '>50K', '>50K']), ValueError, r"\['>50K'\] of 'y' appear only in validation"),
+])
+def test_bad_tables(df, err, msg):
+    with pytest.raises(err, match=msg): table_dls(df, ['job'], ['age'], 'y', bs=2)
+
+def test_good_table_and_log_columns():
+    assert len(table_dls(table(), ['job'], ['age'], 'y', bs=2).train_ds) == 2
+    with pytest.raises(ValueError, match=r"'age' has values <= -1"): clean_table(table(age=[-5., 1, 2, 3]), log_cols=['age'])
+    assert np.allclose(clean_table(table(), log_cols=['age']).age, np.log1p([30, 40, 50, 60]))
+
+def ratings(**changes):
+    return pd.DataFrame(dict(user_id=[1, 2, 1, 2], title=['A', 'A', 'B', 'B'], rating=[4., 3, 5, 2],
+                             is_valid=[False, False, False, True])).assign(**changes)
+
+@pytest.mark.parametrize('df, err, msg', [
+    (ratings().drop(columns='rating'), KeyError, r"the ratings has no column \['rating'\]"),
+    (ratings(rating=['4', 'three', '5', '2']), TypeError, r"'rating' should hold numbers"),
+    (ratings(rating=[4, np.nan, 5, 2]), ValueError, r"target 'rating' is missing in 1 rows"),
+])
+def test_bad_ratings(df, err, msg):
+    with pytest.raises(err, match=msg): collab_dls(df, bs=2)
