@@ -26,18 +26,37 @@ def _subset(files, n:int|None, seed:int) -> list:
     if n is None or n >= len(files): return list(files)
     return [files[i] for i in sorted(np.random.default_rng(seed).permutation(len(files))[:n])]
 
+def _own_folder_files(root:Path) -> L:
+    "The images of a learner's `root/{train,valid}/<class>/` folder, or an error that says what is missing."
+    if not root.is_dir(): raise FileNotFoundError(f"{root} is not a folder: pass a dataset name from mylib.data.list_data(), or a "
+                                                  "folder with train/<class>/ and valid/<class>/ subfolders of images")
+    files = get_image_files(root, folders=['train', 'valid'])
+    for split in ('train', 'valid'):
+        classes = [d for d in sorted((root/split).iterdir()) if d.is_dir() and not d.name.startswith('.')] if (root/split).is_dir() else []
+        if not classes: raise ValueError(f"{root/split} has no class folders: put images in {root/split}/<class>/ "
+                                         "(keep some aside in valid/ to measure the model on)")
+        empty = [d.name for d in classes if not any(f.parent == d for f in files)]
+        if empty: raise ValueError(f"class folders with no images in {root/split}: {empty}; add images or remove the folders")
+    return files
+
 def folder_items(source, n_train:int|None=None, n_valid:int|None=None, seed:int=42) -> L:
     "Image files of the train and valid splits of `source` (a registry name, or a folder with `train/` and `valid/`), optionally subsets."
     if isinstance(source, str) and source in DATASETS: files = train_valid(source)
-    else: files = get_image_files(Path(source), folders=['train', 'valid'])
+    else: files = _own_folder_files(Path(source))
     tr, va = [f for f in files if f.parent.parent.name == 'train'], [f for f in files if f.parent.parent.name == 'valid']
     return L(_subset(tr, n_train, seed) + _subset(va, n_valid, seed))
+
+def _image_size(f) -> tuple:
+    with Image.open(f) as im: return im.size
 
 def folder_dls(source, item_tfms=None, batch_tfms=None, bs:int=64, grey:bool=False, n_train:int|None=None,
                n_valid:int|None=None, cache:bool|None=None, **kwargs):
     "fastai `DataLoaders` for a `split/label/file` image folder (train and valid only); same-size images are decoded once."
     items = folder_items(source, n_train, n_valid)
     pixels = pixel_cache(items, grey) if (item_tfms is None if cache is None else cache) else None
+    if item_tfms is None and pixels is None and len({_image_size(f) for f in items[:1000]}) > 1:
+        raise ValueError(f"the images of {source} have different sizes, and a batch needs one size: pass item_tfms=Resize(224) "
+                         "(or the size your model expects)")
     x_block = (ImageBlock(PILImageBW if grey else PILImage) if pixels is None else
                TransformBlock(type_tfms=CachedImage(items, pixels, grey), batch_tfms=IntToFloatTensor))
     dblock = DataBlock(blocks=(x_block, CategoryBlock), get_items=lambda _: items, get_y=parent_label,

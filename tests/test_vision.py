@@ -72,3 +72,19 @@ def test_export_carries_no_pixels(folder, tmp_path):
     tfm = [t for t in loaded.dls.valid_ds.tls[0].tfms.fs if type(t).__name__ == 'CachedImage'][0]
     assert tfm.pixels is None and tfm.rows == {}
     assert loaded.predict(folder/'valid'/'a'/'0.png')[0] == learn.predict(folder/'valid'/'a'/'0.png')[0]
+
+def test_own_image_folders_say_what_is_missing(tmp_path):
+    "A learner's own folder: not a folder, no train/valid classes, an empty class, mixed sizes without Resize."
+    import numpy as np, pytest
+    from PIL import Image
+    from fastai.vision.all import Resize
+    from mylib.vision import folder_dls
+    for split, cls, n in [('train', 'cat', 3), ('train', 'dog', 3), ('valid', 'cat', 2), ('valid', 'dog', 2)]:
+        (tmp_path/split/cls).mkdir(parents=True, exist_ok=True)
+        for i in range(n): Image.fromarray(np.zeros((8 + i, 8, 3), np.uint8)).save(tmp_path/split/cls/f'{i}.png')
+    with pytest.raises(FileNotFoundError, match='is not a folder'): folder_dls(tmp_path/'nope')
+    with pytest.raises(ValueError, match='has no class folders'): folder_dls(tmp_path/'train')
+    with pytest.raises(ValueError, match=r'different sizes.*item_tfms=Resize'): folder_dls(tmp_path)
+    assert len(folder_dls(tmp_path, item_tfms=Resize(8), bs=2).train_ds) == 6
+    (tmp_path/'valid'/'bird').mkdir()
+    with pytest.raises(ValueError, match=r"no images in .*valid: \['bird'\]"): folder_dls(tmp_path, item_tfms=Resize(8))
