@@ -568,6 +568,7 @@ def fetch_data(names, quiet:bool=False):
 
 def verify_data(name:str) -> bool:
     "Re-check a cached dataset: source checksums and (for image datasets) that every image opens."
+    if name not in DATASETS: raise DataError(f"Unknown dataset {name!r}. Known: {', '.join(DATASETS)}.")
     e = DATASETS[name]
     srcs = fetch_sources(e.sources.values(), quiet=True)
     ok = all(sha256sum(p) == s.sha256 for s, p in srcs.items())

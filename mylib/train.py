@@ -9,7 +9,7 @@ __all__ = ['TASKS', 'patch_for_cpu', 'CountBatches', 'weights_fingerprint', 'tab
            'vision_learner_for_clothes', 'train', 'train_cli']
 
 # %% ../nbs/50_train.ipynb #913b31af
-import argparse, hashlib, json, os, time
+import argparse, hashlib, json, math, os, time
 from pathlib import Path
 import torch
 from fastai.distributed import DistributedDL, rank_distrib, num_distrib
@@ -62,6 +62,9 @@ def train(task:str, epochs:int=1, lr:float|None=None, seed:int=42) -> dict:
     "Train `task` ('tabular' or 'vision') for `epochs`, distributed if launched so; returns what this process saw."
     from mylib.core import seed_everything
     if task not in TASKS: raise SystemExit(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
+    if not (isinstance(epochs, int) and epochs >= 1): raise SystemExit(f"epochs must be a whole number of at least 1, not {epochs!r}")
+    if lr is not None and not (math.isfinite(lr) and 0 < lr < 10): raise SystemExit(f"lr must be a number between 0 and 10 "
+                                                                                     f"(e.g. 1e-3), not {lr!r}")
     patch_for_cpu()
     seed_everything(seed)
     make, default_lr = TASKS[task]

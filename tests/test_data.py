@@ -76,3 +76,7 @@ def test_verify_reports_bad_images(tmp_path):
     bad = tmp_path/'lfw_faces'/'train'/'face'/'zz_bad.png'; bad.write_bytes(b'not an image')
     r = run_mod('mylib.data', 'verify', 'lfw_faces', env=env)
     assert r.returncode == 1 and str(bad) in r.stdout and 'FAILED' in r.stdout
+
+def test_verify_unknown_name_says_which_exist(mod):
+    r = mod('mylib.data', 'verify', 'nosuch')
+    assert r.returncode == 2 and "Unknown dataset 'nosuch'" in r.stderr and 'fashion_mnist' in r.stderr and 'Traceback' not in r.stderr

@@ -20,3 +20,9 @@ def test_two_processes_match_one(tmp_path):
     assert r0['batches'] == r1['batches'] == -(-s['batches'] // 2)
     assert r0['weights'] == r1['weights']                      # gradients were averaged: one model
     assert abs(r0['metric'] - s['metric']) < 0.01 and r0['metric'] == r1['metric']
+
+def test_cli_refuses_bad_numbers(mod):
+    "Zero epochs or a learning rate that is not a number stop before any data is loaded, with a message."
+    for args, msg in ((['--epochs', '0'], 'epochs must be'), (['--lr', 'nan'], 'lr must be'), (['--lr', '-1'], 'lr must be')):
+        r = mod('mylib.train', 'tabular', *args)
+        assert r.returncode != 0 and msg in r.stderr and 'Traceback' not in r.stderr, r.stderr[-500:]
