@@ -80,3 +80,20 @@ def test_verify_reports_bad_images(tmp_path):
 def test_verify_unknown_name_says_which_exist(mod):
     r = mod('mylib.data', 'verify', 'nosuch')
     assert r.returncode == 2 and "Unknown dataset 'nosuch'" in r.stderr and 'fashion_mnist' in r.stderr and 'Traceback' not in r.stderr
+
+def test_verify_checks_built_files_and_rebuild_keeps_user_files(tmp_path):
+    "A deleted or swapped image is found by verify and rebuilt by fetch; a file of the learner's is never deleted by a rebuild."
+    env = {'MYLIB_DATA': str(tmp_path)}
+    assert run_mod('mylib.data', 'fetch', 'mnist_5k', '-q', env=env).returncode == 0
+    files = sorted((tmp_path/'mnist_5k').rglob('*.png'))
+    files[0].unlink(); files[1].write_bytes(files[2].read_bytes())
+    r = run_mod('mylib.data', 'verify', 'mnist_5k', env=env)
+    assert r.returncode == 1 and f"missing: {files[0].relative_to(tmp_path/'mnist_5k')}" in r.stdout and 'changed:' in r.stdout
+    assert run_mod('mylib.data', 'fetch', 'mnist_5k', '-q', env=env).returncode == 0        # marked stale, so rebuilt
+    assert files[0].exists() and run_mod('mylib.data', 'verify', 'mnist_5k', env=env).returncode == 0
+    mine = tmp_path/'mnist_5k'/'train'/'my_notes.txt'; mine.write_text('mine')
+    files[0].unlink()
+    r = run_mod('mylib.data', 'verify', 'mnist_5k', env=env)
+    assert r.returncode == 1 and 'not made by the build: train/my_notes.txt' in r.stdout
+    r = run_mod('mylib.data', 'fetch', 'mnist_5k', '-q', env=env)
+    assert r.returncode == 2 and 'my_notes.txt' in r.stderr and 'Move them out' in r.stderr and mine.read_text() == 'mine'
