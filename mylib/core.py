@@ -54,7 +54,10 @@ def _workbook_dir(env:str, name:str) -> Path:
     "Folder `name` under the workbook root (or `~/.cache/mylib`), overridden by environment variable `env`."
     if os.environ.get(env): p = Path(os.environ[env]).expanduser()
     else: p = (project_root() or Path.home()/'.cache'/'mylib')/name
-    p.mkdir(parents=True, exist_ok=True)
+    try: p.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError): raise NotADirectoryError(
+        f"{p} is a file, not a folder: point {env} at a folder (or unset it to use {name}/ in the workbook)") from None
+    except PermissionError: raise PermissionError(f"cannot create {p}: point {env} at a folder you can write to") from None
     return p.resolve()
 
 def data_path() -> Path:    "Where datasets are cached (`MYLIB_DATA`)."; return _workbook_dir('MYLIB_DATA', 'data')

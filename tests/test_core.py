@@ -30,3 +30,10 @@ def test_threads_on_cpu(py):
            env={'MYLIB_THREADS': '1'})
     dev, n = r.stdout.split()
     assert dev != 'cpu' or n == '1'
+
+def test_data_folder_that_is_a_file(tmp_path):
+    import pytest
+    from fastcore.xtras import modified_env
+    from mylib.core import data_path
+    f = tmp_path/'not_a_folder'; f.write_text('x')
+    with modified_env(MYLIB_DATA=str(f)), pytest.raises(NotADirectoryError, match='point MYLIB_DATA at a folder'): data_path()
