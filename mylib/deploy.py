@@ -98,7 +98,7 @@ if __name__ == '__main__' and '__file__' in globals(): deploy_cli()
 _CARD = '''---
 {{ card_data }}
 ---
-# {{ card_data.model_name }}
+# {{ name }}
 
 An image classifier fine-tuned with fastai (EfficientNet-Lite0, ImageNet-pretrained) in the mylib workbook, saved as
 safetensors weights and a JSON config: loading it runs no code from these files.
@@ -138,7 +138,7 @@ def model_card(name:str, dataset:str, metrics:dict, intended:str, limitations:st
                         metric_type=k, metric_name=k, metric_value=round(float(v), 4)) for k, v in metrics.items()]
     data = ModelCardData(model_name=name, pipeline_tag='image-classification', eval_results=evals,
                          tags=['image-classification', 'safetensors', 'fastai', 'mylib-workbook'])
-    return ModelCard.from_template(data, template_str=_CARD, dataset=dataset, intended=intended, limitations=limitations,
+    return ModelCard.from_template(data, template_str=_CARD, name=name, dataset=dataset, intended=intended, limitations=limitations,
                                    classes=', '.join(map(str, classes)), example=example,
                                    rows='\n'.join(f'| {k} | {v:.4f} |' for k, v in metrics.items()))
 
@@ -147,9 +147,25 @@ def _copy_examples(examples, dest:Path) -> list:
     (dest/'examples').mkdir(parents=True, exist_ok=True)
     return [Path(shutil.copy(e, dest/'examples'/Path(e).name)) for e in examples]
 
+def _fresh_folder(folder, ours, names, what:str) -> Path:
+    "`folder` without the files `names` an earlier run of `what` wrote there; any other non-empty folder is refused, untouched."
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        if not ours(folder): raise FileExistsError(f"{folder} is not empty and was not written by {what}: everything in it would be "
+                                                   "uploaded with the model. Choose a new folder, or empty this one yourself.")
+        for n in names:                                           # only what we wrote: a file you added stays
+            p = folder/n
+            if p.is_dir(): shutil.rmtree(p)
+            elif p.exists(): p.unlink()
+    return folder
+
+def _is_hub_folder(d:Path) -> bool:
+    try: read_config(d); return (d/'README.md').is_file()
+    except CheckpointError: return False
+
 def save_for_hub(learn, folder, card, examples=()) -> Path:
     "A Hub model repository in `folder`: `learn` saved by `save_classifier`, `card` as README.md, `examples` images."
-    folder = save_classifier(learn, folder)
+    folder = save_classifier(learn, _fresh_folder(folder, _is_hub_folder, ['config.json', 'model.safetensors', 'README.md', 'examples'], 'save_for_hub'))
     _copy_examples(examples, folder)
     card.save(folder/'README.md')
     return folder
@@ -222,9 +238,7 @@ def _is_space(d:Path) -> bool: return (d/'app.py').is_file() and 'mylib workbook
 def space_folder(model_dir, dest, title:str, description:str='', examples=()) -> Path:
     "A ready Hugging Face Space (Gradio) in `dest` that serves the `save_classifier` model in `model_dir`."
     cfg = read_config(model_dir); load_classifier(model_dir)           # refuse a damaged model before writing anything
-    dest = Path(dest)
-    if dest.exists() and any(dest.iterdir()) and not _is_space(dest):
-        raise FileExistsError(f"{dest} exists and is not a Space written by space_folder: choose an empty or new folder")
+    dest = _fresh_folder(dest, _is_space, ['app.py', 'checkpoint.py', 'requirements.txt', 'README.md', 'model', 'examples'], 'space_folder')
     (dest/'model').mkdir(parents=True, exist_ok=True)
     for f in ['config.json', *cfg['files']]: shutil.copy(Path(model_dir)/f, dest/'model'/f)
     shutil.copy(Path(sys.modules['mylib.checkpoint'].__file__), dest/'checkpoint.py')

@@ -45,7 +45,7 @@ def test_cli_missing_and_corrupt_files(saved, tmp_path):
     assert r.returncode != 0 and 'not found' in r.stderr
 
 def test_safe_format_predicts_the_same_in_a_fresh_process(saved):
-    "Loaded from safetensors + config in another process, from `/`: the learner's probabilities, to 1e-5."
+    "Loaded from safetensors + config in another process, from `/`: the learner's classes, probabilities to 1e-4."
     import pandas as pd
     r = run_py(f"from mylib.checkpoint import load_classifier\nfrom mylib.deploy import predict_files, sample_photos\n"
                f"print(predict_files(load_classifier({str(saved/'clothes')!r}), list(sample_photos().values())).to_json())", cwd='/')
@@ -53,7 +53,7 @@ def test_safe_format_predicts_the_same_in_a_fresh_process(saved):
     there, here = (pd.read_json(s) for s in (__import__('io').StringIO(r.stdout.strip().splitlines()[-1]), saved/'probs.json'))
     classes = [c for c in here.columns if c not in ('file', 'prediction')]
     assert (there.prediction == here.prediction).all() and len(classes) == 10
-    assert (there[classes] - here[classes]).abs().max().max() < 1e-5
+    assert (there[classes] - here[classes]).abs().max().max() < 1e-4     # channels-last vs contiguous: same sums, another order
 
 def test_swapped_weights_refused(saved, tmp_path):
     "Weights replaced by other valid weights of the same shapes: refused by checksum, before anything predicts."
@@ -165,3 +165,14 @@ def test_gradio_space(saved, tmp_path, browser):
         page.close()
     finally:
         proc.terminate(); proc.wait(20)
+
+def test_share_folders_never_swallow_other_files(saved, tmp_path):
+    "A folder of someone else's files is refused untouched; rewriting our own Space keeps a file the user added."
+    from mylib.deploy import space_folder
+    other = tmp_path/'other'; other.mkdir(); (other/'thesis.tex').write_text('mine')
+    with pytest.raises(FileExistsError, match='not written by space_folder'): space_folder(saved/'clothes', other, 't')
+    assert [p.name for p in other.iterdir()] == ['thesis.tex']
+    sp = space_folder(saved/'clothes', tmp_path/'space', 't', examples=photos()[:2])
+    (sp/'LICENSE').write_text('mine')
+    sp = space_folder(saved/'clothes', sp, 't', examples=photos()[2:3])
+    assert (sp/'LICENSE').read_text() == 'mine' and len(list((sp/'examples').iterdir())) == 1
