@@ -182,18 +182,18 @@ def _dir_stats(p:Path):
     return len(fs), sum(f.stat().st_size for f in fs)
 
 # %% ../nbs/01_data.ipynb #67d61c0c
-BUILT_SUMS = 'files.sha256'
+BUILT_SUMS = 'checksums.json'   # read only by verify and rebuilds: get_data stays fast
 
 def _built_files(d:Path) -> list:
     return sorted(str(f.relative_to(d)) for f in d.rglob('*') if f.is_file() and f.name not in ('manifest.json', 'manifest.stale.json', BUILT_SUMS))
 
 def _write_built_sums(d:Path):
     "Record the sha256 of every file a build made, so `verify_data` can check what was built, not only the sources."
-    (d/BUILT_SUMS).write_text(''.join(f'{sha256sum(d/f)}  {f}\n' for f in _built_files(d)))
+    (d/BUILT_SUMS).write_text(json.dumps({f: sha256sum(d/f) for f in _built_files(d)}, indent=0))
 
 def _read_built_sums(d:Path) -> dict|None:
     p = d/BUILT_SUMS
-    return dict(reversed(l.split('  ', 1)) for l in p.read_text().splitlines()) if p.exists() else None
+    return json.loads(p.read_text()) if p.exists() else None
 
 def _unknown_files(d:Path) -> list:
     "Files in the built folder `d` that its build did not make (a learner's own files): a rebuild must not delete them."

@@ -238,7 +238,7 @@ def _is_space(d:Path) -> bool: return (d/'app.py').is_file() and 'mylib workbook
 def space_folder(model_dir, dest, title:str, description:str='', examples=()) -> Path:
     "A ready Hugging Face Space (Gradio) in `dest` that serves the `save_classifier` model in `model_dir`."
     cfg = read_config(model_dir); load_classifier(model_dir)           # refuse a damaged model before writing anything
-    dest = _fresh_folder(dest, _is_space, ['app.py', 'checkpoint.py', 'requirements.txt', 'README.md', 'model', 'examples'], 'space_folder')
+    dest = _fresh_folder(dest, _is_space, ['app.py', 'app.pyi', 'checkpoint.py', 'requirements.txt', 'README.md', 'model', 'examples'], 'space_folder')
     (dest/'model').mkdir(parents=True, exist_ok=True)
     for f in ['config.json', *cfg['files']]: shutil.copy(Path(model_dir)/f, dest/'model'/f)
     shutil.copy(Path(sys.modules['mylib.checkpoint'].__file__), dest/'checkpoint.py')
