@@ -15,9 +15,14 @@ from fastcore.basics import store_attr
 from .tabular import check_table
 
 # %% ../nbs/13_collab.ipynb #408a5d7d
-def collab_dls(df:pd.DataFrame, user:str='user_id', item:str='title', rating:str='rating', bs:int=256):
+def collab_dls(df:pd.DataFrame, user:str='user_id', item:str='title', rating:str='rating', bs:int=256,
+               y_range:tuple=(0, 5.5)): # the ratings the model can predict: every rating must lie inside
     "fastai collaborative-filtering `DataLoaders` for `df`, split on its `is_valid` column."
     check_table(df, [user, item, rating], numeric=[rating], target=rating, what='the ratings')
+    lo, hi = df[rating].min(), df[rating].max()
+    if lo < y_range[0] or hi > y_range[1]: raise ValueError(
+        f"the ratings: {rating!r} runs from {lo} to {hi}, outside y_range={tuple(y_range)}, the range the model's output is "
+        f"squashed into: fix the rows outside it, or pass y_range=({lo}, {hi + 0.1 * (hi - lo):g}) here and to collab_learner")
     to = TabularCollab(df, [Categorify], cat_names=[user, item], y_names=[rating], y_block=TransformBlock(),
                        splits=ColSplitter('is_valid')(df))
     return to.dataloaders(bs=bs)

@@ -12,7 +12,7 @@ __all__ = ['DATASETS', 'BUILT_SUMS', 'FASHION_CLASSES', 'SAMPLE_PHOTOS', 'NUCLEI
            'fetch_data', 'verify_data', 'data_cli']
 
 # %% ../nbs/01_data.ipynb #535af12d
-import bz2, fcntl, gzip, hashlib, io, json, os, shutil, socket, subprocess, sys, tempfile, time, zipfile
+import bz2, gzip, hashlib, io, json, os, shutil, socket, subprocess, sys, tempfile, time, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.all import L
+from filelock import FileLock
 from fastprogress.fastprogress import progress_bar
 from .core import data_path
 
@@ -171,13 +172,6 @@ def _is_current(entry:Entry, dest:Path) -> bool:
     except ValueError: return False
     return {k: got.get(k) for k in ('name', 'version', 'sources')} == _manifest(entry)
 
-class _Lock:
-    "An exclusive lock on `path` (a lock file), held for the `with` block."
-    def __init__(self, path): self.path = path
-    def __enter__(self):
-        self.f = open(self.path, 'w'); fcntl.flock(self.f, fcntl.LOCK_EX); return self
-    def __exit__(self, *a): fcntl.flock(self.f, fcntl.LOCK_UN); self.f.close()
-
 def _dir_stats(p:Path):
     fs = [f for f in p.rglob('*') if f.is_file()]
     return len(fs), sum(f.stat().st_size for f in fs)
@@ -206,7 +200,7 @@ def build_entry(entry:Entry, root:Path, quiet:bool=False) -> Path:
     dest = root/entry.name
     if _is_current(entry, dest): return dest
     root.mkdir(parents=True, exist_ok=True)
-    with _Lock(root/f'.{entry.name}.lock'):
+    with FileLock(root/f'.{entry.name}.lock', is_singleton=False):
         if _is_current(entry, dest): return dest  # another process built it while we waited
         extra = _unknown_files(dest) if dest.exists() else []
         if extra: raise DataError(f"{dest} holds {len(extra)} file(s) its build did not make (e.g. {extra[0]}); they would be "
@@ -580,12 +574,16 @@ def evaluate_test(learn, name:str, items=None) -> dict:
     return dict(zip(['loss'] + [m.name for m in learn.metrics], map(float, vals)))
 
 # %% ../nbs/01_data.ipynb #76c5fc5e
-def find_bad_images(path) -> L:
-    "Images under `path` that cannot be opened (printed with their paths); empty if all are fine."
-    from fastai.vision.utils import verify_images
+def find_bad_images(path, show:bool=True) -> L:
+    "Images under `path` that the workbook's image reader refuses (printed with the reason); empty if all are fine."
     from fastai.vision.core import get_image_files
-    bad = verify_images(get_image_files(path))
-    for f in bad: print(f'cannot open image: {f}')
+    from mylib.checkpoint import open_image, ImageError
+    bad = L()
+    for f in get_image_files(path):
+        try: open_image(f)
+        except ImageError as e:
+            bad.append(f)
+            if show: print(f'cannot use image: {str(e).split(". Remove")[0]}')
     return bad
 
 # %% ../nbs/01_data.ipynb #bd36ac46
@@ -618,7 +616,7 @@ def verify_data(name:str) -> bool:
     if not _is_current(e, d): print(f"{name}: not built (or marked for rebuilding): `python -m mylib.data fetch {name}`"); return False
     srcs = fetch_sources(e.sources.values(), quiet=True)
     problems = [f"source changed: {p}" for s, p in srcs.items() if sha256sum(p) != s.sha256] + _check_built(name)
-    if name not in TABLES and name != 'sample_photos': problems += [f"cannot open image: {f}" for f in find_bad_images(d)]
+    if name not in TABLES and name != 'sample_photos': problems += [f"cannot open image: {f}" for f in find_bad_images(d, show=False)]
     for p in problems[:10]: print(f"  {p}")
     if len(problems) > 10: print(f"  ... and {len(problems) - 10} more")
     if any(not p.startswith('not made by the build') for p in problems):

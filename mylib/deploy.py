@@ -9,12 +9,12 @@ __all__ = ['predict_image', 'sample_photos', 'predict_files', 'classifier_app', 
            'save_for_hub', 'push', 'space_folder']
 
 # %% ../nbs/21_deployment.ipynb #af0d6a65
-import argparse, io, shutil, sys
+import argparse, io, os, shutil, sys
 from importlib.metadata import version, PackageNotFoundError
 from pathlib import Path
 import pandas as pd
 import ipywidgets as widgets
-from .checkpoint import ImageError, CheckpointError, load_image, load_classifier, save_classifier, read_config
+from .checkpoint import ImageError, CheckpointError, load_image, printable, load_classifier, save_classifier, read_config
 from .data import get_data
 
 # %% ../nbs/21_deployment.ipynb #12461b82
@@ -31,9 +31,11 @@ def predict_files(model, files) -> pd.DataFrame:
     "A table of predictions, one row per file; unreadable files get an `error` instead."
     rows = []
     for f in files:
-        try: rows.append(dict(file=str(f), **predict_image(model, f)))
-        except ImageError as e: rows.append(dict(file=str(f), error=str(e)))
-    return pd.DataFrame(rows)
+        try: rows.append(predict_image(model, f))
+        except ImageError as e: rows.append(dict(error=str(e)))
+    df = pd.DataFrame(rows)
+    df.insert(0, 'file', pd.Series([str(f) for f in files], dtype=object))   # object: names that are not UTF-8 stay as they are
+    return df
 
 # %% ../nbs/21_deployment.ipynb #b875b164
 def _bar_table(d:dict) -> str:
@@ -88,6 +90,7 @@ def deploy_cli(argv=None):
     try: model = load_model(args.model, args.trust)
     except (FileNotFoundError, PermissionError, CheckpointError) as e: sys.exit(f"error: {e}")
     df = predict_files(model, args.images)
+    df['file'] = df.file.map(printable)
     with pd.option_context('display.width', 200, 'display.max_colwidth', 80): print(df.round(4).to_string(index=False))
     if 'error' in df and df.error.notna().any(): sys.exit(1)
 

@@ -94,9 +94,9 @@ def fit_relu_sum(x, y, n:int) -> ReluSum:
 # %% ../nbs/30_foundations.ipynb #c2746531
 def image_tensors(path, classes, split:str):
     "Grey images of `classes` under `path/split/<class>/` as rows of pixels in [0, 1], and 0/1 labels (1 for `classes[0]`)."
-    from PIL import Image
+    from mylib.checkpoint import open_image
     files = [f for c in classes for f in sorted((path/split/c).glob('*.png'))]
-    x = torch.stack([torch.tensor(np.asarray(Image.open(f).convert('L')), dtype=torch.float).flatten() / 255 for f in files])
+    x = torch.stack([torch.tensor(np.asarray(open_image(f, 'L')), dtype=torch.float).flatten() / 255 for f in files])
     y = tensor([[float(f.parent.name == classes[0])] for f in files])
     return x, y
 

@@ -18,7 +18,7 @@ from fastai.vision.learner import model_meta
 from fastai.torch_core import params
 from .core import models_path
 from .data import PackageFile, Entry, register, build_entry, DataError
-from .checkpoint import lite0_layers
+from .checkpoint import lite0_layers, open_image
 
 # %% ../nbs/02_models.ipynb #1c03545e
 MODELS = {}
@@ -90,7 +90,7 @@ def _to_input(img:Image.Image, size:int=224, stats=LITE_STATS) -> torch.Tensor:
 
 def imagenet_top(model:nn.Module, img, k:int=5) -> list:
     "The `k` most likely ImageNet classes for `img` (a path or PIL image), as `(name, probability)` pairs."
-    img = Image.open(img) if not isinstance(img, Image.Image) else img
+    img = open_image(img)
     model.eval()
     with torch.no_grad(): p = model(_to_input(img)).softmax(-1)[0]
     top = p.topk(k)

@@ -13,6 +13,7 @@ from pathlib import Path
 from fastai.vision.all import DataBlock, ImageBlock, MaskBlock, GrandparentSplitter, unet_learner, aug_transforms, PILImage, L
 from .data import get_data, DATASETS
 from .models import efficientnet_lite0
+from .checkpoint import CheckedImage
 
 # %% ../nbs/11_segmentation.ipynb #6020ebe5
 class MaskFor:
@@ -26,7 +27,7 @@ def seg_dls(source, files=None, codes=None, mask_dir:str='masks', bs:int=16, fli
     if codes is None: codes = (path/'codes.txt').read_text().split()
     if files is None: files = [f for s in ('train', 'valid') for f in sorted((path/s/'images').glob('*.png'))]
     tfms = aug_transforms(flip_vert=True, max_rotate=0, max_zoom=1.0, max_warp=0, max_lighting=0.1) if flips else None
-    dblock = DataBlock(blocks=(ImageBlock, MaskBlock(codes)), get_items=lambda _: L(files), splitter=GrandparentSplitter(),
+    dblock = DataBlock(blocks=(ImageBlock(CheckedImage), MaskBlock(codes)), get_items=lambda _: L(files), splitter=GrandparentSplitter(),
                        get_y=MaskFor(mask_dir), batch_tfms=tfms)
     return dblock.dataloaders(path, bs=bs, num_workers=0, **kwargs)
 

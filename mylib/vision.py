@@ -19,6 +19,7 @@ from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, TransformBl
 from .core import data_path
 from .data import get_data, train_valid, DATASETS
 from .models import efficientnet_lite0
+from .checkpoint import open_image, CheckedImage, CheckedImageBW
 
 # %% ../nbs/10_vision.ipynb #e7fd5e79
 def _subset(files, n:int|None, seed:int) -> list:
@@ -57,7 +58,7 @@ def folder_dls(source, item_tfms=None, batch_tfms=None, bs:int=64, grey:bool=Fal
     if item_tfms is None and pixels is None and len({_image_size(f) for f in items[:1000]}) > 1:
         raise ValueError(f"the images of {source} have different sizes, and a batch needs one size: pass item_tfms=Resize(224) "
                          "(or the size your model expects)")
-    x_block = (ImageBlock(PILImageBW if grey else PILImage) if pixels is None else
+    x_block = (ImageBlock(CheckedImageBW if grey else CheckedImage) if pixels is None else
                TransformBlock(type_tfms=CachedImage(items, pixels, grey), batch_tfms=IntToFloatTensor))
     dblock = DataBlock(blocks=(x_block, CategoryBlock), get_items=lambda _: items, get_y=parent_label,
                        splitter=GrandparentSplitter(train_name='train', valid_name='valid'),
@@ -74,7 +75,7 @@ def lite0_learner(dls, channels_last:bool=True, **kwargs):
 def images_to_array(files, size:int|None=None) -> np.ndarray:
     "The images `files` as rows of grey pixels in [0, 1] (resized to `size` if given): the input of pixel baselines."
     def load(f):
-        im = Image.open(f).convert('L')
+        im = open_image(f, 'L')
         return np.asarray(im.resize((size, size)) if size else im, dtype=np.float32).ravel() / 255
     return np.stack([load(f) for f in files])
 
@@ -94,17 +95,15 @@ def small_cnn(n_out:int, c_in:int=1, width:int=16) -> nn.Sequential:
 
 # %% ../nbs/10_vision.ipynb #a505d55d
 def _files_key(files, grey:bool) -> str:
-    "A name for the decoded pixels of `files`: changes when any file's path, size or modification time does."
+    "A name for the decoded pixels of `files`: changes when any file is replaced, renamed, written or touched."
     h = hashlib.sha1(b'L' if grey else b'RGB')
-    for f in files: st = os.stat(f); h.update(f'{f}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
+    for f in files:   # ctime and inode change on every rename or write, even when size and mtime are kept (`mv`, `cp -p`)
+        st = os.stat(f); h.update(os.fsencode(f) + f'\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n'.encode())
     return h.hexdigest()[:20]
 
 def _pixels(f, grey:bool) -> np.ndarray:
-    "The pixels of image file `f`, or an error that names the file."
-    try: return np.asarray(Image.open(f).convert('L' if grey else 'RGB'))
-    except (OSError, SyntaxError, ValueError) as e:
-        raise ValueError(f"Cannot read image {f} ({e}). Remove or replace it; `mylib.data.find_bad_images(folder)` "
-                         "lists every unreadable image in a folder.") from None
+    "The pixels of image file `f` (decoded by `open_image`: an error names the file)."
+    return np.asarray(open_image(f, 'L' if grey else 'RGB'))
 
 def pixel_cache(files, grey:bool=False, max_bytes:int=2**31) -> torch.Tensor|None:
     "Pixels of the same-size images `files` as one uint8 tensor (N, C, H, W), decoded once and kept under the data folder."
@@ -131,7 +130,7 @@ class CachedImage(Transform):
     "Type transform: an image file (or PIL image) as a `TensorImage`, taken from `pixels` if the file is cached."
     def __init__(self, files, pixels:torch.Tensor, grey:bool=False):
         self.rows, self.pixels = {Path(f): i for i, f in enumerate(files)}, pixels
-        self.pil, self.cls = (PILImageBW, TensorImageBW) if grey else (PILImage, TensorImage)
+        self.pil, self.cls = (CheckedImageBW, TensorImageBW) if grey else (CheckedImage, TensorImage)
     def encodes(self, o):
         i = self.rows.get(Path(o)) if isinstance(o, (str, Path)) else None
         return self.cls(self.pixels[i]) if i is not None else self.cls(image2tensor(self.pil.create(o)))

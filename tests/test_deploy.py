@@ -39,8 +39,11 @@ def test_cli_predicts_sample_photos(saved):
 
 def test_cli_missing_and_corrupt_files(saved, tmp_path):
     bad = tmp_path/'broken.jpg'; bad.write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
-    r = run_mod('mylib.deploy', 'predict', str(saved/'clothes'), str(photos()[0]), str(bad), str(tmp_path/'missing.png'))
+    odd = os.fsdecode(os.fsencode(tmp_path) + b'/caf\xe9.jpg'); shutil.copy(photos()[0], odd)   # a name that is not UTF-8
+    r = run_mod('mylib.deploy', 'predict', str(saved/'clothes'), str(photos()[0]), str(bad), str(tmp_path/'missing.png'), odd)
     assert r.returncode == 1 and 'not an image' in r.stdout and 'no such file' in r.stdout
+    row = [l for l in r.stdout.splitlines() if 'caf\\xe9.jpg' in l]
+    assert len(row) == 1 and 'not an image' not in row[0] and 'no such file' not in row[0], r.stdout
     r = run_mod('mylib.deploy', 'predict', str(tmp_path/'nomodel'), str(photos()[0]))
     assert r.returncode != 0 and 'not found' in r.stderr
 

@@ -34,6 +34,12 @@ def ratings(**changes):
     (ratings().drop(columns='rating'), KeyError, r"the ratings has no column \['rating'\]"),
     (ratings(rating=['4', 'three', '5', '2']), TypeError, r"'rating' should hold numbers"),
     (ratings(rating=[4, np.nan, 5, 2]), ValueError, r"target 'rating' is missing in 1 rows"),
+    (ratings(rating=[4, 1000, 5, 2]), ValueError, r"'rating' runs from 2 to 1000, outside y_range=\(0, 5.5\).*pass y_range="),
+    (ratings(rating=[4, -1, 5, 2]), ValueError, r"runs from -1 to 5, outside y_range"),
 ])
 def test_bad_ratings(df, err, msg):
     with pytest.raises(err, match=msg): collab_dls(df, bs=2)
+
+def test_ratings_on_another_scale():
+    "Ratings out of 10 work once y_range says so."
+    assert len(collab_dls(ratings(rating=[8., 3, 10, 2]), bs=2, y_range=(0, 10.5)).train_ds) == 3

@@ -57,7 +57,7 @@ def test_corrupt_image_names_the_file(folder):
     from mylib.vision import folder_dls
     bad = folder/'train'/'b'/'1.png'
     bad.write_bytes(b'not a png')
-    with pytest.raises(ValueError, match=r'Cannot read image .*1\.png.*find_bad_images'): folder_dls(folder, grey=True)
+    with pytest.raises(ValueError, match=r'1\.png is not an image.*find_bad_images'): folder_dls(folder, grey=True)
     assert bad.read_bytes() == b'not a png'              # the user's file is left as it was
 
 def test_export_carries_no_pixels(folder, tmp_path):
@@ -88,3 +88,49 @@ def test_own_image_folders_say_what_is_missing(tmp_path):
     assert len(folder_dls(tmp_path, item_tfms=Resize(8), bs=2).train_ds) == 6
     (tmp_path/'valid'/'bird').mkdir()
     with pytest.raises(ValueError, match=r"no images in .*valid: \['bird'\]"): folder_dls(tmp_path, item_tfms=Resize(8))
+
+@pytest.mark.parametrize('cache', [True, False])
+def test_16bit_png_is_scaled_not_clipped(folder, cache):
+    "A 16-bit grey PNG (mid-grey 125 x 257) reads as grey 125, with and without the pixel cache."
+    from mylib.vision import folder_dls
+    f = folder/'valid'/'a'/'0.png'
+    Image.fromarray(np.full((28, 28), 125 * 257, np.uint16)).save(f)
+    assert Image.open(f).mode.startswith('I')
+    dl = folder_dls(folder, grey=True, bs=4, cache=cache, shuffle=False).valid
+    x = dl.one_batch()[0][list(dl.items).index(f)]
+    assert abs(float(x.mean()) * 255 - 125) < 0.5
+
+def test_swapped_files_with_same_size_and_times_are_decoded_again(folder):
+    "Two same-size images swapped between class folders (`mv`, timestamps kept): the cache notices."
+    from mylib.vision import folder_dls
+    a, b = folder/'train'/'a'/'0.png', folder/'train'/'b'/'0.png'
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(a, compress_level=0)   # uncompressed: the same size
+    Image.fromarray(np.full((28, 28), 255, np.uint8)).save(b, compress_level=0)
+    for f in (a, b): os.utime(f, ns=(10**18, 10**18))
+    assert a.stat().st_size == b.stat().st_size
+    def pixel_of(f):
+        dl = folder_dls(folder, grey=True, bs=8, shuffle=False).train.new(shuffle=False)
+        return float(dl.one_batch()[0][list(dl.items).index(f)].mean())
+    assert (pixel_of(a), pixel_of(b)) == (0, 1)
+    tmp = a.with_name('swap.tmp'); a.rename(tmp); b.rename(a); tmp.rename(b)
+    assert (a.stat().st_mtime_ns, b.stat().st_mtime_ns) == (10**18, 10**18)
+    assert (pixel_of(a), pixel_of(b)) == (1, 0)
+
+def test_non_utf8_file_name_trains(folder):
+    "A file name that is not valid UTF-8 (possible on Linux) is read and batched like any other."
+    from mylib.vision import folder_dls
+    raw = os.fsencode(folder/'train'/'a') + b'/caf\xe9.png'
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(os.fsdecode(raw))
+    dls = folder_dls(folder, grey=True, bs=4)
+    assert os.fsdecode(raw) in [str(f) for f in dls.train.items]
+    assert sum(len(y) for _, y in dls.train.new(shuffle=False, drop_last=False)) == 9
+
+def test_truncated_jpeg_with_resize_names_the_file(folder):
+    "A JPEG cut short, in a folder read with `Resize` (no pixel cache): the error names the file and what to do."
+    import io
+    from fastai.vision.all import Resize
+    from mylib.vision import folder_dls
+    buf = io.BytesIO(); Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(buf, format='JPEG')
+    bad = folder/'valid'/'b'/'cut.jpg'; bad.write_bytes(buf.getvalue()[:400])
+    dls = folder_dls(folder, item_tfms=Resize(32), bs=16)
+    with pytest.raises(ValueError, match=r'cut\.jpg is not an image.*find_bad_images'): dls.valid.one_batch()
