@@ -203,8 +203,6 @@ def build_entry(entry:Entry, root:Path, quiet:bool=False) -> Path:
     with FileLock(root/f'.{entry.name}.lock', is_singleton=False):
         if _is_current(entry, dest): return dest  # another process built it while we waited
         extra = _unknown_files(dest) if dest.exists() else []
-        if extra: raise DataError(f"{dest} holds {len(extra)} file(s) its build did not make (e.g. {extra[0]}); they would be "
-                                  f"lost when it is rebuilt. Move them out of {dest}, then fetch again.")
         for old in root.glob(f'.tmp-{entry.name}-*'): shutil.rmtree(old, ignore_errors=True)  # left by a killed build
         t0 = time.time()
         srcs = fetch_sources(entry.sources.values(), quiet=quiet)
@@ -216,11 +214,14 @@ def build_entry(entry:Entry, root:Path, quiet:bool=False) -> Path:
             _write_built_sums(tmp)
             (tmp/'manifest.json').write_text(json.dumps(dict(**_manifest(entry), files=n, bytes=size,
                                                              built=time.strftime('%Y-%m-%d %H:%M:%S')), indent=2))
-            if dest.exists(): shutil.rmtree(dest)
+            if extra: dest.rename(kept := root/f'{entry.name}.yours-{time.strftime("%Y%m%d-%H%M%S")}')   # never delete a learner's file
+            elif dest.exists(): shutil.rmtree(dest)
             tmp.rename(dest)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True); raise
         if not quiet: print(f'{entry.name}: {n} files, {size/2**20:.1f} MB in {time.time()-t0:.1f}s -> {dest}')
+        if extra: print(f"{dest} held {len(extra)} file(s) its build did not make (e.g. {extra[0]}): the previous folder, "
+                        f"with them, was moved to {kept}; copy back what you need", file=sys.stderr)
     return dest
 
 # %% ../nbs/01_data.ipynb #abda5f68

@@ -38,6 +38,9 @@ def _own_folder_files(root:Path) -> L:
                                          "(keep some aside in valid/ to measure the model on)")
         empty = [d.name for d in classes if not any(f.parent == d for f in files)]
         if empty: raise ValueError(f"class folders with no images in {root/split}: {empty}; add images or remove the folders")
+    only_valid = sorted({f.parent.name for f in files if f.parent.parent.name == 'valid'} - {f.parent.name for f in files if f.parent.parent.name == 'train'})
+    if only_valid: raise ValueError(f"classes {only_valid} have images in {root/'valid'} but none in {root/'train'}: the model can't "
+                                    "learn a class it never sees; add training images of them, or remove them from valid/")
     return files
 
 def folder_items(source, n_train:int|None=None, n_valid:int|None=None, seed:int=42) -> L:

@@ -82,7 +82,7 @@ def test_verify_unknown_name_says_which_exist(mod):
     assert r.returncode == 2 and "Unknown dataset 'nosuch'" in r.stderr and 'fashion_mnist' in r.stderr and 'Traceback' not in r.stderr
 
 def test_verify_checks_built_files_and_rebuild_keeps_user_files(tmp_path):
-    "A deleted or swapped image is found by verify and rebuilt by fetch; a file of the learner's is never deleted by a rebuild."
+    "A deleted or swapped image is found by verify and rebuilt by fetch; a file of the learner's is never deleted by a rebuild (moved aside)."
     env = {'MYLIB_DATA': str(tmp_path)}
     assert run_mod('mylib.data', 'fetch', 'mnist_5k', '-q', env=env).returncode == 0
     files = sorted((tmp_path/'mnist_5k').rglob('*.png'))
@@ -96,7 +96,10 @@ def test_verify_checks_built_files_and_rebuild_keeps_user_files(tmp_path):
     r = run_mod('mylib.data', 'verify', 'mnist_5k', env=env)
     assert r.returncode == 1 and 'not made by the build: train/my_notes.txt' in r.stdout
     r = run_mod('mylib.data', 'fetch', 'mnist_5k', '-q', env=env)
-    assert r.returncode == 2 and 'my_notes.txt' in r.stderr and 'Move them out' in r.stderr and mine.read_text() == 'mine'
+    kept, = tmp_path.glob('mnist_5k.yours-*')                       # the old folder, with the learner's file, moved aside
+    assert r.returncode == 0 and 'my_notes.txt' in r.stderr and str(kept) in r.stderr
+    assert (kept/'train'/'my_notes.txt').read_text() == 'mine' and not mine.exists()
+    assert files[0].exists() and run_mod('mylib.data', 'verify', 'mnist_5k', env=env).returncode == 0
 
 def test_killed_download_leaves_nothing_behind(tmp_path):
     "A process killed mid-download leaves its download folder; the next fetch removes it (the dead process's id is in its name)."

@@ -88,6 +88,8 @@ def test_own_image_folders_say_what_is_missing(tmp_path):
     assert len(folder_dls(tmp_path, item_tfms=Resize(8), bs=2).train_ds) == 6
     (tmp_path/'valid'/'bird').mkdir()
     with pytest.raises(ValueError, match=r"no images in .*valid: \['bird'\]"): folder_dls(tmp_path, item_tfms=Resize(8))
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path/'valid'/'bird'/'0.png')
+    with pytest.raises(ValueError, match=r"classes \['bird'\] have images in .*valid but none in .*train"): folder_dls(tmp_path, item_tfms=Resize(8))
 
 @pytest.mark.parametrize('cache', [True, False])
 def test_16bit_png_is_scaled_not_clipped(folder, cache):
