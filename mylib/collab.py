@@ -51,10 +51,15 @@ class ItemKNN:
                  user:str='user_id', item:str='movie_id', rating:str='rating', time:str|None='timestamp'): store_attr()
 
     def _day(self, df): return df[self.user].astype(str) + '@' + (df[self.time] // 86400).astype(str)
+    def _check(self, df, fitting:bool=False):
+        missing = [c for c in (self.user, self.item, self.time, *([self.rating] if fitting else [])) if c and c not in df]
+        if missing: raise ValueError(f"ItemKNN needs columns {missing} (have {list(df.columns)}); set user=, item=, rating=, "
+                                     "time= (time=None if your ratings have no timestamps: no day bias).")
+        if fitting: check_table(df, [], numeric=[self.rating], target=self.rating, split=False, what='the ratings')
+
     def _codes(self, df):
         "User, item and user-day codes of the rows of `df`; -1 where the training ratings never saw them."
-        missing = [c for c in (self.user, self.item, self.time) if c and c not in df]
-        if missing: raise ValueError(f"ItemKNN needs columns {missing} (have {list(df.columns)}); set user=, item=, time= (None for no day bias).")
+        self._check(df)
         u, i = self.users.get_indexer(df[self.user]), self.items.get_indexer(df[self.item])
         return u, i, self.days.get_indexer(self._day(df)) if self.time else np.full(len(df), -1)
     def _base(self, u, i, d):
@@ -62,6 +67,7 @@ class ItemKNN:
 
     def fit(self, df:pd.DataFrame):
         "Fit the biases and the item-item similarities to the ratings in `df`."
+        self._check(df, fitting=True)
         self.users, self.items = pd.Index(df[self.user].unique()), pd.Index(df[self.item].unique())
         self.days = pd.Index(self._day(df).unique()) if self.time else pd.Index([])
         u, i, d = self._codes(df); r = df[self.rating].to_numpy(float)

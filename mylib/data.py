@@ -545,34 +545,49 @@ def _split_files(path:Path, splits) -> L:
     seg = (path/'codes.txt').exists()
     return L(f for s in splits for f in get_image_files(path/s/('images' if seg else ''))).sorted()
 
-def train_valid(name:str):
-    "What you may train and tune on: image files of the train and valid splits, or a table with an `is_valid` column."
-    path = get_data(name)
-    if name in TABLES:
-        tr, va = _read_split(path, 'train'), _read_split(path, 'valid')
-        return pd.concat([tr.assign(is_valid=False), va.assign(is_valid=True)], ignore_index=True)
-    return _split_files(path, ('train', 'valid'))
+def _source_path(source) -> Path:
+    "The folder of `source`: a registry name (fetched if needed) or a learner's own folder."
+    if isinstance(source, str) and source in DATASETS: return get_data(source)
+    p = Path(source)
+    if not p.is_dir(): raise DataError(f"{source!r} is neither a dataset of the workbook ({', '.join(DATASETS)}) nor a folder")
+    return p
 
-def test_split(name:str):
-    "The held-out test split: use it once, to report the final result, never to train or tune."
-    path = get_data(name)
-    return _read_split(path, 'test') if name in TABLES else _split_files(path, ('test',))
+def _read_splits(source, splits):
+    "The `splits` of `source`: image files, or the rows of `<split>.csv` tables (with an `is_valid` column for train+valid)."
+    path = _source_path(source)
+    if (path/f'{splits[0]}.csv').exists():
+        dfs = [_read_split(path, s) for s in splits]
+        return dfs[0] if len(dfs) == 1 else pd.concat([d.assign(is_valid=s != 'train') for d, s in zip(dfs, splits)], ignore_index=True)
+    missing = [s for s in splits if not (path/s).is_dir()]
+    if missing: raise DataError(f"{path} has no {'/, '.join(missing)}/ folder: put images in {path}/{missing[0]}/<class>/"
+                                + (" and never train on them" if 'test' in missing else ""))
+    return _split_files(path, splits)
+
+def train_valid(source):
+    "What you may train and tune on: image files of the train and valid splits, or a table with an `is_valid` column."
+    return _read_splits(source, ('train', 'valid'))
+
+def test_split(source):
+    "The held-out test split (of a registry name or your own folder): use it once, to report the final result."
+    return _read_splits(source, ('test',))
 
 # %% ../nbs/01_data.ipynb #93db80d7
-def check_no_test(items, name:str):
-    "Raise if any of `items` (e.g. `dls.train.items + dls.valid.items`) belongs to the test split of `name`."
-    test = set(map(str, test_split(name)))
-    leaked = [f for f in items if str(f) in test]
-    if leaked: raise AssertionError(f'{len(leaked)} test items of {name!r} are in the training data, e.g. {leaked[0]}')
+def check_no_test(items, test):
+    "Raise if any of `items` (e.g. `dls.train.items + dls.valid.items`) is a `test` item (a dataset name, a folder, or the items)."
+    tst = set(map(str, test_split(test) if isinstance(test, (str, Path)) else test))
+    leaked = [f for f in items if str(f) in tst]
+    if leaked: raise AssertionError(f'{len(leaked)} test items of {test if isinstance(test, (str, Path)) else "the test set"!r} '
+                                    f'are in the training data, e.g. {leaked[0]}')
     return True
 
 # %% ../nbs/01_data.ipynb #354d02a3
-def evaluate_test(learn, name:str, items=None) -> dict:
-    "Loss and metrics of `learn` on the held-out test split of `name` (or on `items`): call it once, at the end."
-    items = test_split(name) if items is None else items
+def evaluate_test(learn, source=None, items=None) -> dict:
+    "Loss and metrics of `learn` on the held-out test split of `source` (a name or folder), or on `items`: call it once, at the end."
+    if items is None and source is None: raise ValueError("pass the dataset (a name or your folder), or items= (your test files or rows)")
+    items = test_split(source) if items is None else items
     dl = learn.dls.test_dl(items, with_labels=True)
     with learn.no_bar(): vals = learn.validate(dl=dl)
-    return dict(zip(['loss'] + [m.name for m in learn.metrics], map(float, vals)))
+    return dict(zip(['loss'] + [m.name.lstrip('_') for m in learn.metrics], map(float, vals)))   # fastai names rmse '_rmse' 
 
 # %% ../nbs/01_data.ipynb #76c5fc5e
 def find_bad_images(path, show:bool=True) -> L:

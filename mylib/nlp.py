@@ -16,6 +16,7 @@ from torch import nn
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.learner import Learner
+import fastai.callback.schedule   # gives every Learner fit_one_cycle and lr_find, even without `fastai.callback.all`
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 from .checkpoint import CheckpointError, checksums, verify_checksums, library_versions
@@ -56,13 +57,14 @@ class LengthBatches:
         return [int(i) for k in np.random.permutation(len(batches)) for i in batches[k]]
 
 def text_dls(tok, train_df, valid_df, classes, text:str='text', label:str='label', bs:int=32, max_len:int=128) -> DataLoaders:
-    "fastai `DataLoaders` of tokenized `text` and `label` (an index into `classes`), padded per batch to similar lengths."
+    "fastai `DataLoaders` of tokenized `text` and `label` (one of `classes`), padded per batch to similar lengths."
     def items(d):
         missing = [c for c in (text, label) if c not in d.columns]
         if missing: raise KeyError(f"no column {missing} in a table with columns {list(d.columns)}: pass text= and label= "
                                    "with your column names")
         unknown = sorted(set(map(str, d[label])) - set(map(str, classes)))
-        if unknown: raise ValueError(f"labels {unknown[:5]} are not among the classes {list(classes)}")
+        if unknown: raise ValueError(f"labels {unknown[:5]} are not among the classes {list(classes)}: the label column holds "
+                                     "class names, e.g. df[label].map({0: 'negative', 1: 'positive'})")
         return list(zip(tokenize_texts(tok, check_texts(d[text], f'column {text!r}'), max_len), [classes.index(l) for l in d[label]]))
     collate, tr = PadBatch(tok.pad_token_id), items(train_df)
     dls = DataLoaders(DataLoader(tr, bs=bs, drop_last=True, create_batch=collate, get_idxs=LengthBatches([len(x) for x, _ in tr], bs)),

@@ -27,6 +27,8 @@ def _subset(files, n:int|None, seed:int) -> list:
     if n is None or n >= len(files): return list(files)
     return [files[i] for i in sorted(np.random.default_rng(seed).permutation(len(files))[:n])]
 
+_SPLIT_ALIASES = dict(train={'training', 'trn'}, valid={'val', 'validation', 'dev'})
+
 def _own_folder_files(root:Path) -> L:
     "The images of a learner's `root/{train,valid}/<class>/` folder, or an error that says what is missing."
     if not root.is_dir(): raise FileNotFoundError(f"{root} is not a folder: pass a dataset name from mylib.data.list_data(), or a "
@@ -34,8 +36,9 @@ def _own_folder_files(root:Path) -> L:
     files = get_image_files(root, folders=['train', 'valid'])
     for split in ('train', 'valid'):
         classes = [d for d in sorted((root/split).iterdir()) if d.is_dir() and not d.name.startswith('.')] if (root/split).is_dir() else []
+        alias = [d.name for d in root.iterdir() if d.name.lower() in _SPLIT_ALIASES[split]]
         if not classes: raise ValueError(f"{root/split} has no class folders: put images in {root/split}/<class>/ "
-                                         "(keep some aside in valid/ to measure the model on)")
+                                         + (f"(rename {alias[0]}/ to {split}/)" if alias else "(keep some aside in valid/ to measure the model on)"))
         empty = [d.name for d in classes if not any(f.parent == d for f in files)]
         if empty: raise ValueError(f"class folders with no images in {root/split}: {empty}; add images or remove the folders")
     only_valid = sorted({f.parent.name for f in files if f.parent.parent.name == 'valid'} - {f.parent.name for f in files if f.parent.parent.name == 'train'})
@@ -82,12 +85,12 @@ def images_to_array(files, size:int|None=None) -> np.ndarray:
         return np.asarray(im.resize((size, size)) if size else im, dtype=np.float32).ravel() / 255
     return np.stack([load(f) for f in files])
 
-def pixel_baseline(train_files, test_files, model=None) -> float:
-    "Test accuracy of a scikit-learn `model` (logistic regression by default) fitted on raw pixels of `train_files`."
+def pixel_baseline(train_files, test_files, model=None, size:int|None=None) -> float:
+    "Test accuracy of a scikit-learn `model` (logistic regression by default) fitted on raw pixels of `train_files` (resized to `size`)."
     from sklearn.linear_model import LogisticRegression
     model = model or LogisticRegression(max_iter=300)
-    model.fit(images_to_array(train_files), [f.parent.name for f in train_files])
-    return float(model.score(images_to_array(test_files), [f.parent.name for f in test_files]))
+    model.fit(images_to_array(train_files, size), [f.parent.name for f in train_files])
+    return float(model.score(images_to_array(test_files, size), [f.parent.name for f in test_files]))
 
 # %% ../nbs/10_vision.ipynb #6a3d4e46
 def small_cnn(n_out:int, c_in:int=1, width:int=16) -> nn.Sequential:

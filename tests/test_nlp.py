@@ -65,3 +65,21 @@ def test_bad_texts_and_tables_say_what_to_do():
     with pytest.raises(ValueError, match=r"\['meh'\] are not among"): text_dls(tok, ok.assign(label=['fresh', 'meh']), ok, ['rotten', 'fresh'])
     with pytest.raises(ValueError, match=r"column 'text': item 1"): text_dls(tok, ok.assign(text=['good', None]), ok, ['rotten', 'fresh'])
     assert len(text_dls(tok, ok, ok, ['rotten', 'fresh'], bs=1).train_ds) == 2
+
+def test_own_texts_with_other_column_names_train_without_fastai_all():
+    "A learner's own texts (columns `review`, `sentiment`), in a fresh process that never imports fastai.callback.all."
+    r = run_py("""
+import pandas as pd
+from mylib.models import minilm_tokenizer, minilm_classifier
+from mylib.nlp import text_dls, hf_learner, label_maps
+good = ['a joy to watch', 'wonderful and warm', 'brilliant acting', 'I loved it']
+bad = ['a dull mess', 'boring and slow', 'awful script', 'I hated it']
+df = pd.DataFrame(dict(review=good + bad, sentiment=['positive'] * 4 + ['negative'] * 4))
+classes = ['negative', 'positive']
+dls = text_dls(minilm_tokenizer(), df.iloc[::2], df.iloc[1::2], classes, text='review', label='sentiment', bs=2)
+learn = hf_learner(dls, minilm_classifier(2, **label_maps(classes)))
+assert callable(learn.lr_find)
+with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, 1e-4)
+print('trained', len(dls.train_ds), len(dls.valid_ds))
+""")
+    assert r.returncode == 0 and 'trained 4 4' in r.stdout, r.stderr[-2000:]

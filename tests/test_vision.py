@@ -86,6 +86,9 @@ def test_own_image_folders_say_what_is_missing(tmp_path):
     with pytest.raises(ValueError, match='has no class folders'): folder_dls(tmp_path/'train')
     with pytest.raises(ValueError, match=r'different sizes.*item_tfms=Resize'): folder_dls(tmp_path)
     assert len(folder_dls(tmp_path, item_tfms=Resize(8), bs=2).train_ds) == 6
+    (tmp_path/'valid').rename(tmp_path/'val')
+    with pytest.raises(ValueError, match=r"valid has no class folders.*rename val/ to valid/"): folder_dls(tmp_path, item_tfms=Resize(8))
+    (tmp_path/'val').rename(tmp_path/'valid')
     (tmp_path/'valid'/'bird').mkdir()
     with pytest.raises(ValueError, match=r"no images in .*valid: \['bird'\]"): folder_dls(tmp_path, item_tfms=Resize(8))
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path/'valid'/'bird'/'0.png')
@@ -136,3 +139,26 @@ def test_truncated_jpeg_with_resize_names_the_file(folder):
     bad = folder/'valid'/'b'/'cut.jpg'; bad.write_bytes(buf.getvalue()[:400])
     dls = folder_dls(folder, item_tfms=Resize(32), bs=16)
     with pytest.raises(ValueError, match=r'cut\.jpg is not an image.*find_bad_images'): dls.valid.one_batch()
+
+def test_splits_leak_check_and_test_evaluation_on_own_folder(tmp_path):
+    "A learner's own folder with train/valid/test: splits, the leak check and test evaluation need no registry name."
+    from fastai.vision.all import Learner, accuracy
+    from mylib.data import train_valid, test_split, check_no_test, evaluate_test, DataError
+    from mylib.vision import folder_dls, small_cnn
+    rng = np.random.default_rng(0)
+    for split, n in (('train', 6), ('valid', 2), ('test', 3)):
+        for cls in ('dark', 'light'):
+            (tmp_path/split/cls).mkdir(parents=True)
+            for i in range(n): Image.fromarray(rng.integers(0, 60, (12, 12), dtype=np.uint8) + (180 if cls == 'light' else 0)).save(tmp_path/split/cls/f'{i}.png')
+    assert len(train_valid(tmp_path)) == 16 and len(test_split(tmp_path)) == 6
+    dls = folder_dls(tmp_path, grey=True, bs=4)
+    assert check_no_test(dls.train.items + dls.valid.items, tmp_path)
+    with pytest.raises(AssertionError, match='1 test items'): check_no_test(dls.train.items + test_split(tmp_path)[:1], tmp_path)
+    learn = Learner(dls, small_cnn(2, width=4), metrics=accuracy)
+    res = evaluate_test(learn, tmp_path)
+    assert set(res) == {'loss', 'accuracy'} and evaluate_test(learn, items=test_split(tmp_path)) == res
+    from mylib.vision import pixel_baseline, images_to_array
+    assert images_to_array(test_split(tmp_path), size=6).shape == (6, 36)
+    assert pixel_baseline([f for f in train_valid(tmp_path) if f.parent.parent.name == 'train'], test_split(tmp_path), size=6) == 1.0
+    with pytest.raises(DataError, match='no test/ folder'): test_split(tmp_path/'test')
+    with pytest.raises(DataError, match='neither a dataset'): test_split(tmp_path/'nope')
