@@ -7,7 +7,7 @@ Docs: https://mylib-workbook.github.io/mylib/core.html.md"""
 # %% auto #0
 __all__ = ['SIZES', 'seed_everything', 'cpu_count', 'get_device', 'current_device', 'project_root', 'data_path', 'models_path',
            'results_path', 'run_size', 'by_size', 'env_report', 'run_seed', 'setup', 'claim', 'save_result',
-           'load_results']
+           'load_results', 'DataReport']
 
 # %% ../nbs/00_core.ipynb #9eb1d8e3
 import os, sys, json, time, random, platform
@@ -139,3 +139,18 @@ def save_result(chapter:str, **metrics) -> Path:
 def load_results() -> dict:
     "Every recorded chapter result, by chapter name."
     return {p.stem: json.loads(p.read_text()) for p in sorted(results_path().glob('*.json'))}
+
+# %% ../nbs/00_core.ipynb #3315c06a
+class DataReport:
+    "What an `inspect_*` function found in some data: `problems` to fix before training, `notes` on what was assumed."
+    def __init__(self, what:str): self.what, self.problems, self.notes = what, [], []
+    def problem(self, msg:str): self.problems.append(msg)
+    def note(self, msg:str): self.notes.append(msg)
+    @property
+    def ok(self) -> bool: return not self.problems
+    def __repr__(self):
+        head = f"{self.what}: " + ('ready to train' if self.ok else f'{len(self.problems)} problem(s) to fix first')
+        return '\n'.join([head] + [f'  ✗ {p}' for p in self.problems] + [f'  · {n}' for n in self.notes])
+    def raise_if_bad(self):
+        "Raise a `ValueError` listing the problems, if there are any."
+        if self.problems: raise ValueError(repr(self))

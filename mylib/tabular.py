@@ -6,11 +6,12 @@ Docs: https://mylib-workbook.github.io/mylib/tabular.html.md"""
 
 # %% auto #0
 __all__ = ['ADULT_CAT', 'ADULT_CONT', 'ADULT_Y', 'ADULT_LOG', 'check_table', 'clean_table', 'is_regression', 'table_bs',
-           'table_dls', 'gbm_baseline', 'tree_bins', 'piecewise_linear']
+           'table_dls', 'inspect_table', 'gbm_baseline', 'tree_bins', 'piecewise_linear']
 
 # %% ../nbs/12_tabular.ipynb #83050ec3
 import numpy as np, pandas as pd
 from fastai.tabular.all import (TabularPandas, Categorify, FillMissing, Normalize, CategoryBlock, RegressionBlock, ColSplitter)
+from .core import DataReport
 
 # %% ../nbs/12_tabular.ipynb #218cc08e
 ADULT_CAT = ['workclass', 'education', 'marital-status', 'occupation', 'relationship', 'race', 'gender', 'native-country']
@@ -74,6 +75,40 @@ def table_dls(df:pd.DataFrame, cat_names, cont_names, y_name:str, bs:int|None=No
     to = TabularPandas(df, procs, list(cat_names), list(cont_names), y_names=y_name, y_block=y_block or CategoryBlock(),
                        splits=ColSplitter('is_valid')(df))
     return to.dataloaders(bs=bs or table_bs(int((~df.is_valid).sum())))
+
+# %% ../nbs/12_tabular.ipynb #a6e682fb
+def inspect_table(df:pd.DataFrame, y_name:str, cat_names=(), cont_names=()) -> DataReport:
+    "Look at a table before `table_dls`: missing or useless columns, the target's kind, the split, the batch size it will get."
+    rep = DataReport('the table')
+    if not isinstance(df, pd.DataFrame): rep.problem(f"expected a pandas DataFrame, got {type(df).__name__}"); return rep
+    missing = [c for c in [y_name, *cat_names, *cont_names] if c not in df.columns]
+    if missing: rep.problem(f"no column {missing}; the columns are {list(df.columns)}")
+    if 'is_valid' not in df.columns: rep.problem("no is_valid column: mark validation rows, e.g. df['is_valid'] = np.random.default_rng(0).random(len(df)) < 0.2")
+    elif not pd.api.types.is_bool_dtype(df.is_valid): rep.problem(f"is_valid holds {df.is_valid.dtype}, not True/False")
+    if missing: return rep
+    for c in [*cat_names, *cont_names]:
+        if df[c].isna().all(): rep.problem(f"column {c!r} is empty: leave it out")
+        elif df[c].nunique(dropna=False) == 1: rep.note(f"column {c!r} has one value in every row: it can't help, leave it out")
+    for c in cont_names:
+        if not pd.api.types.is_numeric_dtype(df[c]): rep.problem(f"column {c!r} is continuous but holds {df[c].dtype}: convert it with pd.to_numeric, or make it categorical")
+    unused = [c for c in df.columns if c not in {y_name, 'is_valid', *cat_names, *cont_names}]
+    if unused: rep.note(f"not used: {unused}")
+    y = df[y_name]
+    if y.isna().any(): rep.problem(f"the target {y_name!r} is missing in {int(y.isna().sum())} rows: drop them")
+    if is_regression(y): rep.note(f"{y_name!r} holds quantities ({y.nunique()} distinct values from {y.min():g} to {y.max():g}): "
+                                  "regression, with mean squared error (pass y_block=CategoryBlock() to table_dls to treat them as classes)")
+    else: rep.note(f"{y_name!r} holds {y.nunique()} classes: classification, with cross-entropy "
+                    f"(largest class {y.value_counts(normalize=True).iloc[0]:.0%} of rows: the accuracy to beat)")
+    if 'is_valid' in df.columns and pd.api.types.is_bool_dtype(df.is_valid):
+        n_train = int((~df.is_valid).sum())
+        rep.note(f"{n_train} training and {int(df.is_valid.sum())} validation rows: batch size {table_bs(n_train)} "
+                 f"({(k := max(1, n_train // table_bs(n_train)))} step{'s' * (k > 1)} per epoch)")
+        cols = [y_name, *cat_names, *cont_names]
+        both = df[~df.is_valid][cols].merge(df[df.is_valid][cols].drop_duplicates(), how='inner')
+        if len(both): rep.note(f"{len(both)} training rows also appear, identical, among the validation rows: fine for repeated "
+                               "measurements, a leak if they are the same record twice")
+    return rep
+
 
 # %% ../nbs/12_tabular.ipynb #c49740dd
 def gbm_baseline(train:pd.DataFrame, test:pd.DataFrame, cat_names, cont_names, y_name:str, seed:int=0) -> float:

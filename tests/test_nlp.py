@@ -83,3 +83,13 @@ with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, 1e-4)
 print('trained', len(dls.train_ds), len(dls.valid_ds))
 """)
     assert r.returncode == 0 and 'trained 4 4' in r.stdout, r.stderr[-2000:]
+
+def test_inspect_texts():
+    import pandas as pd
+    from mylib.nlp import inspect_texts
+    df = pd.DataFrame(dict(review=['fine', None, '', 'fine', 'great fun'], stars=['pos', 'neg', 'neg', 'pos', 'meh']))
+    rep = inspect_texts(df, 'review', 'stars', classes=['neg', 'pos']); text = repr(rep)
+    assert len(rep.problems) == 2 and '1 texts are missing' in text and "labels ['meh']" in text, text
+    assert '1 texts are empty' in text and '1 texts appear more than once' in text
+    assert 'pass text= and label=' in repr(inspect_texts(df))
+    assert inspect_texts(df.loc[[0, 4]], 'review', 'stars', classes=['pos', 'meh']).ok

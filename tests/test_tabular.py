@@ -73,3 +73,24 @@ def test_itemknn_on_ratings_without_timestamps():
     with pytest.raises(TypeError, match="'rating' should hold numbers"): ItemKNN(time=None).fit(df.assign(rating='good'))
     p = ItemKNN(k=2, time=None).fit(df).predict(df)
     assert p.shape == (6,) and np.isfinite(p).all() and (p >= 1).all() and (p <= 5).all()
+
+def test_inspect_table_and_ratings():
+    "The table and ratings inspectors on a learner's own small data: what they assume, and what they refuse."
+    from mylib.tabular import inspect_table
+    from mylib.collab import inspect_ratings
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(dict(size=rng.uniform(20, 200, 300), city=pd.Series(rng.choice(['a', 'b'], 300), dtype=object),
+                           same=1.0, price=rng.uniform(50, 900, 300), is_valid=np.arange(300) % 4 == 0))
+    rep = inspect_table(df, 'price', ['city'], ['size', 'same']); text = repr(rep)
+    assert rep.ok and 'regression' in text and 'batch size 8' in text and "'same' has one value" in text, text
+    rep = inspect_table(df.drop(columns='is_valid').assign(size='big'), 'price', ['city'], ['size', 'rooms'])
+    assert len(rep.problems) == 2 and 'no is_valid column' in repr(rep) and "no column ['rooms']" in repr(rep)
+    assert "'size' is continuous but holds" in repr(inspect_table(df.assign(size=df['size'].astype(str)), 'price', ['city'], ['size']))
+    assert 'classification' in repr(inspect_table(df.assign(y=pd.Series(rng.choice(['x', 'y'], 300), dtype=object)), 'y', ['city'], ['size']))
+    r = pd.DataFrame(dict(reader=[1, 1, 2, 2, 3], book=['A', 'B', 'A', 'C', 'B'], stars=[4., 5, 3, 9, 1],
+                          is_valid=[False, False, False, True, True]))
+    rep = inspect_ratings(r, 'reader', 'book', 'stars'); text = repr(rep)
+    assert len(rep.problems) == 1 and 'from 1 to 9, outside y_range=(0, 5.5)' in text and 'ItemKNN(time=None)' in text, text
+    assert "validation ratings are for a reader never seen" in text and "for a book never seen" in text
+    assert inspect_ratings(r, 'reader', 'book', 'stars', y_range=(0, 10.5)).ok
+    assert 'pass user=, item=, rating=' in repr(inspect_ratings(r))

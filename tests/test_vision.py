@@ -162,3 +162,28 @@ def test_splits_leak_check_and_test_evaluation_on_own_folder(tmp_path):
     assert pixel_baseline([f for f in train_valid(tmp_path) if f.parent.parent.name == 'train'], test_split(tmp_path), size=6) == 1.0
     with pytest.raises(DataError, match='no test/ folder'): test_split(tmp_path/'test')
     with pytest.raises(DataError, match='neither a dataset'): test_split(tmp_path/'nope')
+
+def test_inspect_images_reports_each_problem(tmp_path):
+    "inspect_images on a good own folder, then on one with each problem a learner's folder tends to have."
+    from mylib.vision import inspect_images
+    rng = np.random.default_rng(0)
+    def img(p, size=(16, 16)):
+        p.parent.mkdir(parents=True, exist_ok=True); Image.fromarray(rng.integers(0, 255, (*size, 3), dtype=np.uint8)).save(p)
+    for split, n in (('train', 4), ('valid', 2), ('test', 2)):
+        for cls in ('cat', 'dog'):
+            for i in range(n): img(tmp_path/split/cls/f'{i}.png')
+    rep = inspect_images(tmp_path)
+    assert rep.ok and any('all images are 16x16' in n for n in rep.notes), rep
+    (tmp_path/'valid').rename(tmp_path/'val')
+    assert any('rename val/ to valid/' in p for p in inspect_images(tmp_path).problems)
+    (tmp_path/'val').rename(tmp_path/'valid')
+    (tmp_path/'train'/'bird').mkdir(); img(tmp_path/'valid'/'fox'/'0.png')
+    (tmp_path/'train'/'cat'/'broken.png').write_bytes(b'not a png')
+    (tmp_path/'test'/'dog'/'copy.png').write_bytes((tmp_path/'train'/'dog'/'0.png').read_bytes())
+    img(tmp_path/'train'/'cat'/'big.png', (40, 30))
+    rep = inspect_images(tmp_path); text = repr(rep)
+    assert not rep.ok and len(rep.problems) == 4, text
+    for expected in ("train/ has class folders with no images: ['bird']", "classes ['fox'] have images in valid/ but none in train/",
+                     "1 file(s) can't be read", "1 image(s) appear in two splits", "image sizes vary", "item_tfms=Resize(16)"):
+        assert expected in text, (expected, text)
+    with pytest.raises(ValueError, match='4 problem'): rep.raise_if_bad()
