@@ -29,8 +29,9 @@ for _op in ('add radd sub rsub mul rmul truediv rtruediv floordiv rfloordiv pow 
 ____ = Blank()
 
 def is_blank(x) -> bool:
-    "Is `x` the placeholder (or a container holding it)?"
+    "Is `x` the placeholder, a container holding it, or a function whose code still uses it?"
     if isinstance(x, Blank): return True
+    if callable(x) and '____' in getattr(getattr(x, '__code__', None), 'co_names', ()): return True
     if isinstance(x, (list, tuple, set)): return any(is_blank(o) for o in x)
     if isinstance(x, dict): return any(is_blank(o) for o in x.values())
     return False
