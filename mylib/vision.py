@@ -94,6 +94,8 @@ def inspect_images(folder, max_listed:int=5) -> DataReport:
     for split in ('valid', 'test'):
         extra = sorted(set(c for c, fs in splits.get(split, {}).items() if fs) - train)
         if extra and train: rep.problem(f"classes {extra} have images in {split}/ but none in train/: the model can't learn them")
+    if 'valid' in splits and (unmeasured := sorted(train - set(c for c, fs in splits['valid'].items() if fs))):
+        rep.problem(f"classes {unmeasured} have no images in valid/: put some aside there, or the score says nothing about them")
     files = [f for classes in splits.values() for fs in classes.values() for f in fs]
     sizes, bad, seen, dups = Counter(), [], {}, []
     for f in files:
