@@ -3,7 +3,10 @@
 # Installed with apt when we are root; otherwise we say exactly what to install.
 set -euo pipefail
 need=()
-command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
+# MYLIB_BROWSER=playwright: the browser tests use Playwright's own Chromium (GitHub's Ubuntu has only a snap shim in apt)
+if [ "${MYLIB_BROWSER:-}" != playwright ]; then
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
+fi
 [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

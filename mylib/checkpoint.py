@@ -6,7 +6,7 @@ Docs: https://mylib-workbook.github.io/mylib/checkpoint.html.md"""
 
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'ARCHS', 'FORMAT', 'VERSION', 'WEIGHTS', 'ImageError', 'printable', 'open_image', 'CheckedImage',
-           'CheckedImageBW', 'load_image', 'CheckpointError', 'file_sha256', 'checksums', 'verify_checksums',
+           'CheckedImageBW', 'read_image', 'CheckpointError', 'file_sha256', 'checksums', 'verify_checksums',
            'library_versions', 'lite0_layers', 'build_model', 'image_config', 'save_classifier', 'ImageClassifier',
            'read_config', 'load_classifier']
 
@@ -66,7 +66,7 @@ class CheckedImage(PILImage):
 class CheckedImageBW(CheckedImage, PILImageBW):
     "The grey version of `CheckedImage`."
 
-def load_image(src, max_pixels:int=MAX_PIXELS) -> CheckedImage:
+def read_image(src, max_pixels:int=MAX_PIXELS) -> CheckedImage:
     "A fastai image (RGB) from a path, bytes or PIL image, decoded by `open_image`: what `Learner.predict` takes."
     return CheckedImage.create(open_image(src, 'RGB', max_pixels))
 
@@ -176,7 +176,7 @@ class ImageClassifier:
 
     def probs(self, images) -> torch.Tensor:
         "Class probabilities, one row per image of `images` (paths, bytes or PIL images)."
-        x = TensorImage(torch.stack([self.item_tfms(load_image(i)) for i in images]))
+        x = TensorImage(torch.stack([self.item_tfms(read_image(i)) for i in images]))
         with torch.no_grad(): return self.model(self.batch_tfms(x)).softmax(-1)
 
     def predict(self, image):

@@ -14,13 +14,13 @@ from importlib.metadata import version, PackageNotFoundError
 from pathlib import Path
 import pandas as pd
 import ipywidgets as widgets
-from .checkpoint import ImageError, CheckpointError, load_image, printable, load_classifier, save_classifier, read_config
+from .checkpoint import ImageError, CheckpointError, read_image, printable, load_classifier, save_classifier, read_config
 from .data import get_data
 
 # %% ../nbs/21_deployment.ipynb #12461b82
 def predict_image(model, src) -> dict:
     "The predicted class of the image `src` (path or bytes) and every class's probability; `model`: `Learner` or `ImageClassifier`."
-    with model.no_bar(): pred, _, probs = model.predict(load_image(src))
+    with model.no_bar(): pred, _, probs = model.predict(read_image(src))
     return dict(prediction=str(pred), **{str(c): float(p) for c, p in zip(model.vocab, probs)})
 
 def sample_photos() -> dict:
@@ -53,7 +53,7 @@ def classifier_app(model, samples:dict|None=None, note:str="") -> widgets.VBox:
     def show(src, name):
         try:
             pred = predict_image(model, src)
-            thumb = load_image(src); thumb.thumbnail((256, 256)); buf = io.BytesIO(); thumb.save(buf, format='PNG')
+            thumb = read_image(src); thumb.thumbnail((256, 256)); buf = io.BytesIO(); thumb.save(buf, format='PNG')
             img.value = buf.getvalue()
             p = pred.pop('prediction')
             out.value = (f'<h3 class="mylib-pred">{name}: <b>{p}</b> ({pred[p]:.0%})</h3>{_bar_table(pred)}'
@@ -197,7 +197,7 @@ HERE = Path(__file__).resolve().parent
 model = load_classifier(HERE/'model')
 
 class ImageFile(gr.Image):
-    "An image upload handed to `classify` as its path, unread: `load_image` is the one place a user's file is decoded."
+    "An image upload handed to `classify` as its path, unread: `read_image` is the one place a user's file is decoded."
     is_template = True                                         # shown in the page as a plain gr.Image
     def preprocess(self, payload): return None if payload is None else payload.path
 

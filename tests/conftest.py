@@ -28,11 +28,13 @@ import json, shutil, socket, time, urllib.request
 def free_port() -> int:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
-def chromium_path() -> str:
-    "The system Chromium (`make sysdeps` installs it), or `MYLIB_CHROMIUM`."
+def chromium_path(pw) -> str|None:
+    "The system Chromium (`make sysdeps` installs it with apt), `MYLIB_CHROMIUM`, or None for Playwright's own (`playwright install chromium`)."
     p = os.environ.get('MYLIB_CHROMIUM') or shutil.which('chromium') or shutil.which('chromium-browser')
-    if not p: raise RuntimeError("No Chromium found: run `make sysdeps` (or set MYLIB_CHROMIUM=/path/to/chromium).")
-    return p
+    if p: return p
+    if Path(pw.chromium.executable_path).exists(): return None
+    raise RuntimeError("No Chromium found: run `make sysdeps` (Debian/Ubuntu), or `.venv/bin/python -m playwright install chromium`, "
+                       "or set MYLIB_CHROMIUM=/path/to/chromium.")
 
 def wait_http(url:str, proc, timeout:float=90):
     "Wait until `url` answers (or `proc` dies)."
@@ -73,7 +75,7 @@ def browser():
     "A real headless Chromium driven by Playwright."
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=['--no-sandbox'])
+        b = p.chromium.launch(executable_path=chromium_path(p), args=['--no-sandbox'])
         yield b
         b.close()
 
