@@ -7,7 +7,7 @@ Docs: https://mylib-workbook.github.io/mylib/core.html.md"""
 # %% auto #0
 __all__ = ['SIZES', 'seed_everything', 'cpu_count', 'get_device', 'current_device', 'project_root', 'data_path', 'models_path',
            'results_path', 'run_size', 'by_size', 'env_report', 'run_seed', 'setup', 'claim', 'save_result',
-           'load_results', 'DataReport']
+           'load_results', 'DataReport', 'plot_scores']
 
 # %% ../nbs/00_core.ipynb #9eb1d8e3
 import os, sys, json, time, random, platform
@@ -154,3 +154,15 @@ class DataReport:
     def raise_if_bad(self):
         "Raise a `ValueError` listing the problems, if there are any."
         if self.problems: raise ValueError(repr(self))
+
+# %% ../nbs/00_core.ipynb #ab7aa115
+def plot_scores(scores:dict, metric:str='test accuracy', ax=None, lower_is_better:bool=False):
+    "A horizontal bar chart of `scores` (name -> figure), first bar highlighted, each bar labelled with its value."
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(6, 0.45 * len(scores) + 0.8))
+    names, vals = list(scores)[::-1], [float(v) for v in list(scores.values())[::-1]]
+    bars = ax.barh(names, vals, color=['#9e9e9e'] * (len(vals) - 1) + ['#1565c0'])
+    ax.bar_label(bars, fmt='%.3f', padding=3)
+    ax.set_xlabel(metric + (' (lower is better)' if lower_is_better else '')); ax.set_xlim(0, max(vals) * 1.15)
+    for s in ('top', 'right'): ax.spines[s].set_visible(False)
+    return ax
