@@ -75,6 +75,7 @@ def train(task:str, epochs:int=1, lr:float|None=None, seed:int=42) -> dict:
     with learn.distrib_ctx(sync_bn=cuda, cpu=not cuda), learn.no_bar():
         learn.fit_one_cycle(epochs, lr or default_lr)
         metrics = learn.recorder.values[-1]
+        if num_distrib() > 1: torch.distributed.barrier()   # leave together: gloo can abort a process whose peer tore down first
     return dict(task=task, rank=rank_distrib(), world=max(1, num_distrib()), batches=counter.batches, items=counter.items,
                 total_batches=len(learn.dls.train), valid_loss=float(metrics[1]), metric=float(metrics[2]),
                 weights=weights_fingerprint(learn.model), seconds=time.time() - t0)
