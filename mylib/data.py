@@ -439,7 +439,7 @@ def _prep_scenes(srcs, dest, counts=dict(train=3000, valid=500, test=500)):
     x, y, sp = _fashion_arrays(srcs)
     for k, (split, n) in enumerate(counts.items()):
         rng = np.random.default_rng(1000 + k); items, labels = x[sp == split], y[sp == split]
-        for i in range(n):
+        for i in _progress(range(n), f'fashion_scenes {split}', display=n > 1000):
             img, mask = compose_scene(items, labels, rng)
             _save_png(img, dest/split/'images'/f'{i:04d}.png'); _save_png(mask, dest/split/'masks'/f'{i:04d}.png')
     (dest/'codes.txt').write_text('\n'.join(SCENE_CODES) + '\n')
