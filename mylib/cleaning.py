@@ -190,14 +190,14 @@ class Journal:
         undone |= {k for k, rs in bs.items() if any(r['op'] == 'undone' for r in rs)}   # journals written before undo had its own batches
         return [k for k, rs in bs.items() if rs[0].get('kind', 'apply') == 'apply' and done(rs) and k not in undone]
 
-    def undo(self, _crash_after:int|None=None) -> dict:
+    def undo(self) -> dict:
         "Undo the last apply still in force: every file moves back, journalled and crash-safe like an apply."
         with self._locked():
             self._refuse_if_interrupted()
             if not (applied := self._in_force()): return dict(restored=0)
             batch = applied[-1]
             back = {Path(r['dst']): Path(r['src']) for r in self._plan(batch)[::-1] if Path(r['dst']).exists()}
-            self._run([(d, 'restore') for d in back], lambda d, a, b: back[d], 'undo', _crash_after, undoes=batch)
+            self._run([(d, 'restore') for d in back], lambda d, a, b: back[d], 'undo', undoes=batch)
         return dict(batch=batch, restored=len(back))
 
     def recover(self, how:str='rollback') -> int:

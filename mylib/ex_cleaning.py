@@ -68,17 +68,11 @@ ex6 = Thought('cleaning', 'Exercise 6', "The top of the loss ranking also holds 
                        "wrong; keep what is merely hard.")
 
 # %% ../nbs/94_ex_cleaning.ipynb #be762222
-def _own_cleaning(folder, max_images:int=1000):
+def _own_cleaning(folder):
     "Inspect the learner's folder; if ready, train a small CNN briefly and show the five items it finds most suspicious."
-    from fastai.vision.all import Learner, Resize, accuracy
-    from mylib.vision import inspect_images, folder_dls, small_cnn
     from mylib.cleaning import rank_by_loss
-    rep = inspect_images(Path(folder).expanduser())
-    if not rep.ok: raise NotYet(repr(rep))
-    resize = Resize(32) if any('sizes vary' in n for n in rep.notes) else None
-    dls = folder_dls(Path(folder).expanduser(), item_tfms=resize, bs=16, n_train=max_images, n_valid=max_images // 4)
-    learn = Learner(dls, small_cnn(dls.c, c_in=3, width=8), metrics=accuracy)
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(4, 3e-3)
+    from mylib.ex_vision import small_folder_learner
+    learn, _ = small_folder_learner(folder)
     top = rank_by_loss(learn).head(5)
     rows = '\n'.join(f"  {r.path}: labelled {r.label}, the model says {r.pred} ({r.prob:.2f})" for r in top.itertuples())
     return f"the five most suspicious items of your folder, worst first (look at them in ImageCleaner):\n{rows}"
