@@ -34,8 +34,8 @@ sysdeps:  ## system packages (Chromium for browser tests, Fashion-MNIST): apt wh
 	@bash .ci/sysdeps.sh
 
 data: $(STAMP)  ## fetch, verify and build every dataset (data/) and pretrained model (models/)
-	$(BIN)/python -m mylib.data fetch all
-	$(BIN)/python -m mylib.models
+	$(BIN)/mylib-data fetch all
+	$(BIN)/mylib-models
 
 setup: install sysdeps data
 

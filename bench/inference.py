@@ -33,13 +33,13 @@ def latency(model:Path, n:int=50) -> dict:
 def text_throughput(n:int=512, bs:int=64) -> dict:
     "Samples/s of MiniLM classifying `n` Rotten Tomatoes snippets in batches of `bs` (the fine-tuned model if saved)."
     from mylib.core import models_path
-    from mylib.data import test_split
+    from mylib.data import held_out
     from mylib.models import minilm_tokenizer, minilm_classifier
     from mylib.nlp import predict_texts, load_text_model
     saved = models_path()/'minilm_rotten_tomatoes'
     fine_tuned = (saved/'config.json').exists()
     model, tok = load_text_model(saved) if fine_tuned else (minilm_classifier(2), minilm_tokenizer())
-    texts = list(test_split('rotten_tomatoes').text[:n])
+    texts = list(held_out('rotten_tomatoes').text[:n])
     predict_texts(model, tok, texts[:bs], bs=bs)                      # warm-up
     t = time.perf_counter(); predict_texts(model, tok, texts, bs=bs); dt = time.perf_counter() - t
     return dict(samples_s=len(texts) / dt, n=len(texts), bs=bs, fine_tuned=fine_tuned)

@@ -6,22 +6,25 @@ Docs: https://mylib-workbook.github.io/mylib/checkpoint.html.md"""
 
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'ARCHS', 'FORMAT', 'VERSION', 'WEIGHTS', 'ImageError', 'printable', 'open_image', 'CheckedImage',
-           'CheckedImageBW', 'read_image', 'CheckpointError', 'file_sha256', 'checksums', 'verify_checksums',
+           'CheckedImageBW', 'read_image', 'find_bad_images', 'CheckpointError', 'checksums', 'verify_checksums',
            'library_versions', 'lite0_layers', 'build_model', 'image_config', 'save_classifier', 'ImageClassifier',
            'read_config', 'load_classifier']
 
 # %% ../nbs/03_checkpoint.ipynb #b2c8500e
-import hashlib, io, json, os, sys
+from .core import write_atomic, file_sha256
+import io, json, os, sys
 from contextlib import nullcontext
 from importlib.metadata import version, PackageNotFoundError
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
 from PIL import Image, UnidentifiedImageError
 from fastcore.basics import patch
+from fastcore.foundation import L
 from fasttransform import Pipeline
 from fastai.learner import Learner
 from fastai.data.transforms import Normalize, ToTensor, IntToFloatTensor
 from fastai.vision.core import PILImage, PILImageBW, TensorImage
+from fastai.data.transforms import get_image_files
 from fastai.vision.augment import Resize
 from fastai.vision.learner import create_vision_model
 
@@ -71,16 +74,20 @@ def read_image(src, max_pixels:int=MAX_PIXELS) -> CheckedImage:
     return CheckedImage.create(open_image(src, 'RGB', max_pixels))
 
 
+# %% ../nbs/03_checkpoint.ipynb #28a48631
+def find_bad_images(path, show:bool=True) -> L:
+    "Images under `path` that `open_image` refuses (printed with the reason); empty if all are fine."
+    bad = L()
+    for f in get_image_files(path):
+        try: open_image(f)
+        except ImageError as e:
+            bad.append(f)
+            if show: print(f'cannot use image: {str(e).split(". Remove")[0]}')
+    return bad
+
 # %% ../nbs/03_checkpoint.ipynb #971ca74f
 class CheckpointError(ValueError):
     "A saved model that can't be used (missing, changed, or not in this format); the message says what to do."
-
-def file_sha256(path) -> str:
-    "The sha256 of the file at `path`, in hex."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()
 
 def checksums(folder, names) -> dict:
     "The sha256 of each of the files `names` in `folder`."
@@ -147,11 +154,6 @@ def _fits(cfg:dict, sd:dict, where:str):
                                                     f"default head ({str(e).splitlines()[0]})") from None
     return model
 
-def _write_json(path:Path, d:dict):
-    "Write `d` to `path` as JSON, all at once (a reader never sees half a file)."
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    tmp.write_text(json.dumps(d, indent=2)); tmp.replace(path)
-
 def save_classifier(learn, folder) -> Path:
     "Save `learn` in `folder` as `model.safetensors` (weights) and `config.json`: a model that loads without pickle."
     from safetensors.torch import save_file
@@ -159,9 +161,8 @@ def save_classifier(learn, folder) -> Path:
     sd = {k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}
     _fits(cfg, sd, 'save_classifier')
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder/f'.{WEIGHTS}.{os.getpid()}.tmp'
-    save_file(sd, str(tmp), metadata={'format': FORMAT}); tmp.replace(folder/WEIGHTS)
-    _write_json(folder/'config.json', {**cfg, 'files': checksums(folder, [WEIGHTS])})
+    write_atomic(folder/WEIGHTS, lambda tmp: save_file(sd, str(tmp), metadata={'format': FORMAT}))
+    write_atomic(folder/'config.json', json.dumps({**cfg, 'files': checksums(folder, [WEIGHTS])}, indent=2))
     return folder
 
 # %% ../nbs/03_checkpoint.ipynb #ec3f6620

@@ -54,10 +54,10 @@ def tiny_learner():
 
 def _check_reloaded(model):
     from mylib.checkpoint import ImageClassifier
-    from mylib.data import test_split
+    from mylib.data import held_out
     if not isinstance(model, ImageClassifier): raise NotYet(f"expected what load_classifier returns, got {type(model).__name__}")
     if list(model.vocab) != ['face', 'not_face']: raise NotYet(f"classes {list(model.vocab)}: is it tiny_learner() saved?")
-    f = test_split('lfw_faces')[0]
+    f = held_out('lfw_faces')[0]
     label, _, probs = model.predict(f)
     return f"reloaded without pickle: {f.name} -> {label} ({float(probs.max()):.2f})"
 

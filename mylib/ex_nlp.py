@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np, pandas as pd, torch
 from fastai.data.core import DataLoaders
 from .exercises import Exercise, Value, Function, Thought, NotYet
-from .data import test_split
+from .data import held_out
 
 # %% ../nbs/97_ex_nlp.ipynb #80cfe4e0
 def _token_cases():
@@ -35,9 +35,9 @@ ex2 = Function('nlp', 'Exercise 2', "Write `share_longer(lengths, max_len)`: the
 
 # %% ../nbs/97_ex_nlp.ipynb #d71f2978
 ex3 = Value('nlp', 'Exercise 3', "What test accuracy does always predicting the most common label get on `rotten_tomatoes`?",
-            lambda: float(test_split('rotten_tomatoes').label.value_counts(normalize=True).iloc[0]), tol=1e-6,
-            hints=["`test_split('rotten_tomatoes').label.value_counts(normalize=True)`."],
-            solution="```python\nmajority = test_split('rotten_tomatoes').label.value_counts(normalize=True).iloc[0]\n```")
+            lambda: float(held_out('rotten_tomatoes').label.value_counts(normalize=True).iloc[0]), tol=1e-6,
+            hints=["`held_out('rotten_tomatoes').label.value_counts(normalize=True)`."],
+            solution="```python\nmajority = held_out('rotten_tomatoes').label.value_counts(normalize=True).iloc[0]\n```")
 
 # %% ../nbs/97_ex_nlp.ipynb #5a3784fd
 def _top_cases():

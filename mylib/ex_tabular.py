@@ -11,7 +11,7 @@ __all__ = ['ex1', 'ex2', 'ex3', 'ex4', 'ex5', 'ex6', 'ex7', 'ex8', 'pets_table']
 import numpy as np, pandas as pd, torch
 from fastai.data.core import DataLoaders
 from .exercises import Exercise, Value, Function, Thought, NotYet
-from .data import train_valid, test_split
+from .data import train_valid, held_out
 from .tabular import clean_table
 
 # %% ../nbs/92_ex_tabular.ipynb #2688c025
@@ -42,10 +42,10 @@ ex1 = Exercise('tabular', 'Exercise 1', "`pets_table()` is a small table of pets
 
 # %% ../nbs/92_ex_tabular.ipynb #32972c94
 ex2 = Value('tabular', 'Exercise 2', "What test accuracy does always predicting the most common `income` class get on the "
-            "`adult` test split? Compute it from `test_split('adult')`.",
-            lambda: float(test_split('adult').income.value_counts(normalize=True).iloc[0]), tol=1e-6,
+            "`adult` test split? Compute it from `held_out('adult')`.",
+            lambda: float(held_out('adult').income.value_counts(normalize=True).iloc[0]), tol=1e-6,
             hints=["`value_counts(normalize=True)` gives each class's share of the rows, largest first."],
-            solution="```python\nmajority = test_split('adult').income.value_counts(normalize=True).iloc[0]\n```")
+            solution="```python\nmajority = held_out('adult').income.value_counts(normalize=True).iloc[0]\n```")
 
 # %% ../nbs/92_ex_tabular.ipynb #68875d45
 ex3 = Function('tabular', 'Exercise 3', "Write `rmse(preds, targets)`: the root mean squared error of two tensors of numbers.",

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastai.data.core import DataLoaders
 from .exercises import Exercise, Value, Function, Thought, NotYet
-from .data import get_data, test_split
+from .data import get_data, held_out
 
 # %% ../nbs/90_ex_vision.ipynb #7b3102be
 def _check_faces(dls):
@@ -44,10 +44,10 @@ ex2 = Function('vision', 'Exercise 2', "Write `error_rate(probs, targets)`: `pro
                solution="```python\ndef error_rate(probs, targets): return (probs.argmax(dim=1) != targets).float().mean()\n```")
 
 # %% ../nbs/90_ex_vision.ipynb #4bc62614
-ex3 = Value('vision', 'Exercise 3', "The chapter's test set of `fashion_clutter` is `test_split('fashion_clutter')`. How many points of "
-            "test accuracy (in %) is one mistake worth? Compute it, don't type it.", lambda: 100 / len(test_split('fashion_clutter')),
+ex3 = Value('vision', 'Exercise 3', "The chapter's test set of `fashion_clutter` is `held_out('fashion_clutter')`. How many points of "
+            "test accuracy (in %) is one mistake worth? Compute it, don't type it.", lambda: 100 / len(held_out('fashion_clutter')),
             hints=["One mistake out of `n` test images changes the accuracy by 1/n, which is 100/n points."],
-            solution="```python\none_mistake = 100 / len(test_split('fashion_clutter'))\n```")
+            solution="```python\none_mistake = 100 / len(held_out('fashion_clutter'))\n```")
 
 # %% ../nbs/90_ex_vision.ipynb #c6774832
 ex4 = Function('vision', 'Exercise 4', "Write `majority_accuracy(labels)`: the accuracy of a 'model' that always predicts the most "

@@ -6,18 +6,19 @@ Docs: https://mylib-workbook.github.io/mylib/models.html.md"""
 
 # %% auto #0
 __all__ = ['MODELS', 'LITE_STATS', 'pretrained_path', 'fetch_models', 'efficientnet_lite0', 'imagenet_classes', 'imagenet_top',
-           'minilm_path', 'minilm_tokenizer', 'minilm_classifier']
+           'minilm_path', 'minilm_tokenizer', 'minilm_classifier', 'mylib_models']
 
 # %% ../nbs/02_models.ipynb #8e445355
+from .core import models_path
 import shutil
 from pathlib import Path
 import torch, torch.nn as nn
 from PIL import Image
 from fastcore.all import L
+from fastcore.script import call_parse, CliError
 from fastai.vision.learner import model_meta
 from fastai.torch_core import params
-from .core import models_path
-from .data import PackageFile, Entry, register, build_entry, DataError
+from .hub import PackageFile, Entry, register, build_entry, DataError
 from .checkpoint import lite0_layers, open_image
 
 # %% ../nbs/02_models.ipynb #1c03545e
@@ -53,7 +54,7 @@ def pretrained_path(name:str) -> Path:
 
 # %% ../nbs/02_models.ipynb #d806e942
 def fetch_models(names=None):
-    "Fetch and verify the pretrained models `names` (all by default); `python -m mylib.models` runs this."
+    "Fetch and verify the pretrained models `names` (all by default); `mylib-models` (or `python -m mylib.models`) runs this."
     for n in (names or list(MODELS)): print(f'{n}: {pretrained_path(n)}')
 
 # %% ../nbs/02_models.ipynb #98023e99
@@ -112,5 +113,10 @@ def minilm_classifier(num_labels:int=2, **kwargs):
     return AutoModelForSequenceClassification.from_pretrained(minilm_path(), num_labels=num_labels, **kwargs)
 
 # %% ../nbs/02_models.ipynb #0a35981e
-if __name__ == '__main__' and '__file__' in globals():
-    import sys; fetch_models(sys.argv[1:])
+@call_parse
+def mylib_models(*names:str):  # pretrained models to fetch (all by default)
+    "Fetch and verify the workbook's pretrained models (EfficientNet-Lite0, MiniLM) into models/pretrained."
+    bad = [n for n in names if n not in MODELS]
+    if bad: raise CliError(f"unknown pretrained model(s) {bad}: choose from {', '.join(MODELS)}")
+    try: fetch_models(list(names))
+    except DataError as e: raise CliError(f"error: {e}") from None

@@ -12,6 +12,7 @@ __all__ = ['ADULT_CAT', 'ADULT_CONT', 'ADULT_Y', 'ADULT_LOG', 'check_table', 'cl
 import numpy as np, pandas as pd
 from fastai.tabular.all import (TabularPandas, Categorify, FillMissing, Normalize, CategoryBlock, RegressionBlock, ColSplitter)
 from .core import DataReport
+from .data import strings_as_object
 
 # %% ../nbs/12_tabular.ipynb #218cc08e
 ADULT_CAT = ['workclass', 'education', 'marital-status', 'occupation', 'relationship', 'race', 'gender', 'native-country']
@@ -42,9 +43,7 @@ def check_table(df, cols, numeric=(), target:str|None=None, split:bool=True, wha
 
 def clean_table(df:pd.DataFrame, na_values=('?',), log_cols=()) -> pd.DataFrame:
     "A copy of `df` with `na_values` as missing, text columns as `object` (what fastai expects), and `log1p` of `log_cols`."
-    df = df.replace(list(na_values), np.nan)
-    for c in df.columns:
-        if pd.api.types.is_string_dtype(df[c]) and not pd.api.types.is_object_dtype(df[c]): df[c] = df[c].astype(object)
+    df = strings_as_object(df.replace(list(na_values), np.nan))
     check_table(df, log_cols, numeric=log_cols, split=False)
     for c in log_cols:
         if (df[c] <= -1).any(): raise ValueError(f"column {c!r} has values <= -1 (e.g. {df[c][df[c] <= -1].iloc[0]}), whose log1p is "

@@ -6,10 +6,13 @@ Docs: https://mylib-workbook.github.io/mylib/train.html.md"""
 
 # %% auto #0
 __all__ = ['TASKS', 'patch_for_cpu', 'CountBatches', 'weights_fingerprint', 'tabular_learner_for_adult',
-           'vision_learner_for_clothes', 'train', 'train_cli']
+           'vision_learner_for_clothes', 'train', 'mylib_train']
 
 # %% ../nbs/50_train.ipynb #913b31af
-import argparse, hashlib, json, math, os, time
+import mylib.core   # first: it silences an upstream warning before fastai is imported
+import hashlib, json, math, os, time
+from typing import Annotated
+from fastcore.script import call_parse
 from pathlib import Path
 import torch
 from fastai.distributed import DistributedDL, rank_distrib, num_distrib
@@ -80,18 +83,18 @@ def train(task:str, epochs:int=1, lr:float|None=None, seed:int=42) -> dict:
                 total_batches=len(learn.dls.train), valid_loss=float(metrics[1]), metric=float(metrics[2]),
                 weights=weights_fingerprint(learn.model), seconds=time.time() - t0)
 
-def train_cli(argv=None):
-    "Command line: `python -m mylib.train TASK [--epochs N] [--lr LR] [--out DIR]`."
-    ap = argparse.ArgumentParser(prog='python -m mylib.train', description=train_cli.__doc__)
-    ap.add_argument('task', choices=list(TASKS)); ap.add_argument('--epochs', type=int, default=1)
-    ap.add_argument('--lr', type=float); ap.add_argument('--out', help='folder for one JSON report per process')
-    a = ap.parse_args(argv)
-    res = train(a.task, a.epochs, a.lr)
-    print(json.dumps(res))
-    if a.out:
-        Path(a.out).mkdir(parents=True, exist_ok=True)
-        (Path(a.out)/f"rank{res['rank']}.json").write_text(json.dumps(res))
-    return res
-
 # %% ../nbs/50_train.ipynb #0149bf7e
-if __name__ == '__main__' and '__file__' in globals(): train_cli()
+@call_parse
+def mylib_train(
+    task:Annotated[str, "what to train", dict(choices=list(TASKS))],
+    epochs:int=1,         # epochs of one-cycle training
+    lr:float=None,        # peak learning rate (each task has its default)
+    out:str=None,         # folder for one JSON report per process
+):
+    "Train a chapter 1 model as a script: in one process, or data-parallel when launched by torchrun."
+    res = train(task, epochs, lr)
+    print(json.dumps(res))
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out)/f"rank{res['rank']}.json").write_text(json.dumps(res))
+    return res

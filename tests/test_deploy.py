@@ -32,7 +32,7 @@ def photos():
     return list(sample_photos().values())
 
 def test_cli_predicts_sample_photos(saved):
-    r = run_mod('mylib.deploy', 'predict', str(saved/'clothes'), *map(str, photos()))
+    r = run_mod('mylib.deploy', str(saved/'clothes'), *map(str, photos()))
     assert r.returncode == 0, r.stderr[-2000:]
     lines = r.stdout.strip().splitlines()
     assert 'prediction' in lines[0] and 'Sneaker' in lines[0] and len(lines) == 1 + len(photos())
@@ -40,11 +40,11 @@ def test_cli_predicts_sample_photos(saved):
 def test_cli_missing_and_corrupt_files(saved, tmp_path):
     bad = tmp_path/'broken.jpg'; bad.write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
     odd = os.fsdecode(os.fsencode(tmp_path) + b'/caf\xe9.jpg'); shutil.copy(photos()[0], odd)   # a name that is not UTF-8
-    r = run_mod('mylib.deploy', 'predict', str(saved/'clothes'), str(photos()[0]), str(bad), str(tmp_path/'missing.png'), odd)
+    r = run_mod('mylib.deploy', str(saved/'clothes'), str(photos()[0]), str(bad), str(tmp_path/'missing.png'), odd)
     assert r.returncode == 1 and 'not an image' in r.stdout and 'no such file' in r.stdout
     row = [l for l in r.stdout.splitlines() if 'caf\\xe9.jpg' in l]
     assert len(row) == 1 and 'not an image' not in row[0] and 'no such file' not in row[0], r.stdout
-    r = run_mod('mylib.deploy', 'predict', str(tmp_path/'nomodel'), str(photos()[0]))
+    r = run_mod('mylib.deploy', str(tmp_path/'nomodel'), str(photos()[0]))
     assert r.returncode != 0 and 'not found' in r.stderr
 
 def test_safe_format_predicts_the_same_in_a_fresh_process(saved):
@@ -66,7 +66,7 @@ def test_swapped_weights_refused(saved, tmp_path):
     m = shutil.copytree(saved/'clothes', tmp_path/'m')
     sd = load_file(str(m/'model.safetensors')); save_file({k: v + 0.01 if v.is_floating_point() else v for k, v in sd.items()}, str(m/'model.safetensors'))
     with pytest.raises(CheckpointError, match='sha256 differs'): load_classifier(m)
-    r = run_mod('mylib.deploy', 'predict', str(m), str(photos()[0]))
+    r = run_mod('mylib.deploy', str(m), str(photos()[0]))
     assert r.returncode != 0 and 'sha256 differs' in r.stderr and 'nothing was loaded' in r.stderr
 
 class _Payload:
@@ -79,11 +79,11 @@ def test_pickles_refused_unless_trusted(saved, tmp_path):
     marker, hub = tmp_path/'payload_ran', tmp_path/'hub'
     hub.mkdir(); (hub/'model.pkl').write_bytes(pickle.dumps(_Payload(marker)))
     for model in (hub, hub/'model.pkl'):
-        r = run_mod('mylib.deploy', 'predict', str(model), str(photos()[0]))
+        r = run_mod('mylib.deploy', str(model), str(photos()[0]))
         assert r.returncode != 0 and '--trust' in r.stderr and 'nothing was loaded' in r.stderr
         with pytest.raises(PermissionError, match='trust=True'): load_model(model)
     assert not marker.exists()                                  # refused before anything was unpickled
-    r = run_mod('mylib.deploy', 'predict', str(saved/'clothes.pkl'), str(photos()[0]), '--trust')
+    r = run_mod('mylib.deploy', str(saved/'clothes.pkl'), str(photos()[0]), '--trust')
     assert r.returncode == 0, r.stderr[-2000:]                  # a pickle you trust still loads
     pickle.loads((hub/'model.pkl').read_bytes())                # the payload is real: unpickling does run it
     assert marker.exists()

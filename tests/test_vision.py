@@ -143,25 +143,25 @@ def test_truncated_jpeg_with_resize_names_the_file(folder):
 def test_splits_leak_check_and_test_evaluation_on_own_folder(tmp_path):
     "A learner's own folder with train/valid/test: splits, the leak check and test evaluation need no registry name."
     from fastai.vision.all import Learner, accuracy
-    from mylib.data import train_valid, test_split, check_no_test, evaluate_test, DataError
+    from mylib.data import train_valid, held_out, check_no_test, evaluate_test, DataError
     from mylib.vision import folder_dls, small_cnn
     rng = np.random.default_rng(0)
     for split, n in (('train', 6), ('valid', 2), ('test', 3)):
         for cls in ('dark', 'light'):
             (tmp_path/split/cls).mkdir(parents=True)
             for i in range(n): Image.fromarray(rng.integers(0, 60, (12, 12), dtype=np.uint8) + (180 if cls == 'light' else 0)).save(tmp_path/split/cls/f'{i}.png')
-    assert len(train_valid(tmp_path)) == 16 and len(test_split(tmp_path)) == 6
+    assert len(train_valid(tmp_path)) == 16 and len(held_out(tmp_path)) == 6
     dls = folder_dls(tmp_path, grey=True, bs=4)
     assert check_no_test(dls.train.items + dls.valid.items, tmp_path)
-    with pytest.raises(AssertionError, match='1 test items'): check_no_test(dls.train.items + test_split(tmp_path)[:1], tmp_path)
+    with pytest.raises(AssertionError, match='1 test items'): check_no_test(dls.train.items + held_out(tmp_path)[:1], tmp_path)
     learn = Learner(dls, small_cnn(2, width=4), metrics=accuracy)
     res = evaluate_test(learn, tmp_path)
-    assert set(res) == {'loss', 'accuracy'} and evaluate_test(learn, items=test_split(tmp_path)) == res
+    assert set(res) == {'loss', 'accuracy'} and evaluate_test(learn, items=held_out(tmp_path)) == res
     from mylib.vision import pixel_baseline, images_to_array
-    assert images_to_array(test_split(tmp_path), size=6).shape == (6, 36)
-    assert pixel_baseline([f for f in train_valid(tmp_path) if f.parent.parent.name == 'train'], test_split(tmp_path), size=6) == 1.0
-    with pytest.raises(DataError, match='no test/ folder'): test_split(tmp_path/'test')
-    with pytest.raises(DataError, match='neither a dataset'): test_split(tmp_path/'nope')
+    assert images_to_array(held_out(tmp_path), size=6).shape == (6, 36)
+    assert pixel_baseline([f for f in train_valid(tmp_path) if f.parent.parent.name == 'train'], held_out(tmp_path), size=6) == 1.0
+    with pytest.raises(DataError, match='no test/ folder'): held_out(tmp_path/'test')
+    with pytest.raises(DataError, match='neither a dataset'): held_out(tmp_path/'nope')
 
 def test_inspect_images_reports_each_problem(tmp_path):
     "inspect_images on a good own folder, then on one with each problem a learner's folder tends to have."
