@@ -17,8 +17,9 @@ N, BS, REPEATS = 12800, 128, 7
 
 def setup_data():
     "The first `N` training files, their pixels as floats in [0, 1] (decoded by the workbook's cache), and labels."
-    from mylib.vision import folder_items, pixel_cache
-    files = [f for f in folder_items('fashion_mnist') if f.parent.parent.name == 'train'][:N]
+    from mylib.images import folder_items, pixel_cache
+    from mylib.data import split_of
+    files = [f for f in folder_items('fashion_mnist') if split_of(f) == 'train'][:N]
     x = pixel_cache(files, grey=True).float() / 255
     classes = sorted({f.parent.name for f in files})
     y = torch.tensor([classes.index(f.parent.name) for f in files])
@@ -53,17 +54,16 @@ def fastai_tensors(x, y) -> float:
 def fastai_files(files, cache:bool=True) -> float:
     "Images/s of the workbook's pipeline: `folder_dls` from the PNG files on disk (cached pixels, or item by item)."
     from fastai.learner import Learner
-    from mylib.vision import folder_dls
+    from mylib.images import folder_dls
     dls = folder_dls('fashion_mnist', grey=True, bs=BS, n_train=len(files), drop_last=True, cache=cache)
     learn = Learner(dls, model())
     return _time_fit(learn)
 
 def cache_build_s(files) -> dict:
     "Seconds to build the cached `DataLoaders`: decoding every image (first use), and loading the saved pixels (later uses)."
-    from mylib.core import data_path
-    from mylib.vision import folder_dls, folder_items, _files_key
+    from mylib.images import folder_dls, folder_items, pixel_cache_path
     items = folder_items('fashion_mnist', n_train=len(files))
-    (data_path()/'.pixels'/f'{_files_key(items, True)}.pt').unlink(missing_ok=True)
+    pixel_cache_path(items, True).unlink(missing_ok=True)
     t = time.perf_counter(); folder_dls('fashion_mnist', grey=True, bs=BS, n_train=len(files)); first = time.perf_counter() - t
     t = time.perf_counter(); folder_dls('fashion_mnist', grey=True, bs=BS, n_train=len(files)); later = time.perf_counter() - t
     return dict(first=first, later=later, n=len(items))

@@ -19,6 +19,7 @@ from PIL import Image
 import ipywidgets as widgets
 from filelock import FileLock, Timeout
 from .checkpoint import open_image
+from .data import split_of
 
 # %% ../nbs/20_cleaning.ipynb #7f81db3e
 def rank_by_loss(learn, items=None) -> pd.DataFrame:
@@ -28,7 +29,7 @@ def rank_by_loss(learn, items=None) -> pd.DataFrame:
     with learn.no_bar(): probs, targs, losses = learn.get_preds(dl=dl, with_loss=True)
     vocab = list(learn.dls.vocab)
     conf, pred = probs.max(1)
-    df = pd.DataFrame(dict(path=pd.Series([str(i) for i in items], dtype=object), split=[Path(i).parent.parent.name for i in items],
+    df = pd.DataFrame(dict(path=pd.Series([str(i) for i in items], dtype=object), split=[split_of(i) for i in items],
                            label=[vocab[int(t)] for t in targs], pred=[vocab[int(p)] for p in pred],
                            prob=conf.numpy(), loss=losses.numpy()))
     return df.sort_values('loss', ascending=False, ignore_index=True)

@@ -49,7 +49,8 @@ ex3 = Function('deployment', 'Exercise 3', "Augmentation by hand: write `flip_ho
 def tiny_learner():
     "An EfficientNet-Lite0 learner for `lfw_faces` (pretrained body, untrained head): enough to save and reload."
     from fastai.vision.all import Resize
-    from mylib.vision import folder_dls, lite0_learner
+    from mylib.images import folder_dls
+    from mylib.vision import lite0_learner
     return lite0_learner(folder_dls('lfw_faces', item_tfms=Resize(32), bs=8))
 
 def _check_reloaded(model):

@@ -86,7 +86,8 @@ ex7 = Thought('vision', 'Exercise 7', "The network trained from random weights h
 def small_folder_learner(folder, max_images:int=1000):
     "`inspect_images` on `folder`, then (if nothing is left to fix) a small CNN trained on it for 4 epochs, and the report."
     from fastai.vision.all import Learner, Resize, accuracy
-    from mylib.vision import inspect_images, folder_dls, small_cnn
+    from mylib.images import inspect_images, folder_dls
+    from mylib.vision import small_cnn
     rep = inspect_images(Path(folder).expanduser())
     if not rep.ok: raise NotYet(repr(rep))
     resize = Resize(32) if any('sizes vary' in n for n in rep.notes) else None

@@ -11,7 +11,7 @@ __all__ = ['MaskFor', 'seg_dls', 'lite0_unet', 'seg_scores', 'predict_masks', 's
 import numpy as np, torch, matplotlib.pyplot as plt
 from pathlib import Path
 from fastai.vision.all import DataBlock, ImageBlock, MaskBlock, GrandparentSplitter, unet_learner, aug_transforms, PILImage, L
-from .data import get_data, DATASETS
+from .data import dataset_path
 from .models import efficientnet_lite0
 from .checkpoint import CheckedImage
 
@@ -23,7 +23,7 @@ class MaskFor:
 
 def seg_dls(source, files=None, codes=None, mask_dir:str='masks', bs:int=16, flips:bool=False, **kwargs):
     "Segmentation `DataLoaders` for `source/{train,valid}/images` with masks in `<mask_dir>`; `codes` from `codes.txt` by default."
-    path = get_data(source) if source in DATASETS else Path(source)
+    path = dataset_path(source)
     if codes is None: codes = (path/'codes.txt').read_text().split()
     if files is None: files = [f for s in ('train', 'valid') for f in sorted((path/s/'images').glob('*.png'))]
     tfms = aug_transforms(flip_vert=True, max_rotate=0, max_zoom=1.0, max_warp=0, max_lighting=0.1) if flips else None

@@ -55,7 +55,8 @@ def tabular_learner_for_adult(bs:int=256):
 def vision_learner_for_clothes(bs:int=32):
     "Chapter 1's clothes-on-photos learner: EfficientNet-Lite0 at 64 px with augmentation, on every training image."
     from fastai.vision.all import Resize, aug_transforms, accuracy
-    from mylib.vision import folder_dls, lite0_learner
+    from mylib.images import folder_dls
+    from mylib.vision import lite0_learner
     return lite0_learner(folder_dls('fashion_clutter', item_tfms=Resize(64), batch_tfms=aug_transforms(max_rotate=10, max_zoom=1.1, max_warp=0),
                                     bs=bs), metrics=accuracy)
 

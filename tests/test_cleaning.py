@@ -57,7 +57,7 @@ def test_csv_round_trip_and_bad_csv(tmp_path):
 
 NB_CELLS = lambda root: [
     "import torch\nfrom fastai.vision.all import Learner, accuracy\n"
-    "from mylib.vision import folder_dls, small_cnn\nfrom mylib.cleaning import rank_by_loss, ImageCleaner\n"
+    "from mylib.images import folder_dls; from mylib.vision import small_cnn\nfrom mylib.cleaning import rank_by_loss, ImageCleaner\n"
     f"root = {str(root)!r}\ndls = folder_dls(root, grey=True, bs=8)\n"
     "learn = Learner(dls, small_cnn(2, width=8), metrics=accuracy)\n"
     "with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3)\n"

@@ -14,7 +14,8 @@ def saved(tmp_path_factory):
 import json
 from fastai.vision.all import accuracy, Resize
 from mylib.core import setup
-from mylib.vision import folder_dls, lite0_learner
+from mylib.images import folder_dls
+from mylib.vision import lite0_learner
 from mylib.checkpoint import save_classifier
 from mylib.deploy import sample_photos, predict_files
 setup()
