@@ -15,7 +15,7 @@ NBTEST := MYLIB_THREADS=$(NB_THREADS) $(BIN)/nbdev-test --timing --n-workers $(N
 PYTEST_ARGS ?=
 export BIN
 
-.PHONY: help install sysdeps data setup lab readme check-sync nbtest pytest test bench robust clean-data
+.PHONY: help install hooks sysdeps data setup lab readme check-sync nbtest pytest test bench robust clean-data
 
 help:  ## show the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
@@ -29,6 +29,12 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 install: $(STAMP)  ## create .venv and install the pinned environment
+
+# Opt-in, for whoever edits the notebooks: Jupyter cleans a notebook on save (jupyter_hooks in pyproject.toml), and git
+# merges and diffs notebooks with nbdev's drivers. It writes ~/.jupyter/jupyter_*_config.py and .gitconfig/.gitattributes,
+# and the drivers are .venv commands, so run git with .venv/bin on PATH. `make install` leaves this to you.
+hooks: $(STAMP)  ## (maintainers) nbdev's hooks: clean notebooks on save, notebook-aware git merge and diff
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbdev-install-hooks
 
 sysdeps:  ## system packages (Chromium for browser tests, Fashion-MNIST): apt when root, else a message
 	@bash .ci/sysdeps.sh
@@ -54,10 +60,7 @@ nbtest: setup  ## run every notebook (nbdev-test); the log with each notebook's 
 pytest: setup  ## run the pytest suite (browser, subprocess and multi-process tests)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: setup  ## the whole suite: sync check, every notebook, then pytest
-	@bash .ci/check_sync.sh
-	@bash .ci/nbtest.sh $(NBTEST) $(NBTEST_ARGS)
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: check-sync nbtest pytest  ## the whole suite: sync check, every notebook, then pytest (in that order)
 
 bench: setup  ## benchmarks (bench/): writes bench/RESULTS.md, and its chapter results table into README.md
 	$(BIN)/python bench/run.py

@@ -133,11 +133,8 @@ def item_biases(learn, items) -> pd.Series:
 
 # %% ../nbs/13_collab.ipynb #1bfdd5a7
 def item_pca(learn, items, k:int=2) -> np.ndarray:
-    "The `k` principal components of the learned factors of `items`."
-    with torch.no_grad(): w = learn.model.weight(list(items), is_item=True).cpu()
-    w = w - w.mean(0)
-    _, _, v = torch.pca_lowrank(w, q=k, center=False)
-    return (w @ v[:, :k]).numpy()
+    "The `k` principal components of the learned factors of `items` (fastai's `Tensor.pca`)."
+    with torch.no_grad(): return learn.model.weight(list(items), is_item=True).cpu().pca(k).numpy()
 
 # %% ../nbs/13_collab.ipynb #39aa3f79
 def similar_items(learn, item, items, n:int=5) -> pd.Series:

