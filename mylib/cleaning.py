@@ -11,7 +11,7 @@ __all__ = ['rank_by_loss', 'Decisions', 'thumbnail', 'ImageCleaner']
 import html
 from io import BytesIO
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, pandas as pd
 from PIL import Image
 import ipywidgets as widgets
 from .checkpoint import open_image

@@ -9,7 +9,7 @@ __all__ = ['collab_dls', 'inspect_ratings', 'BiasOnly', 'ridge_biases', 'ItemKNN
 
 # %% ../nbs/13_collab.ipynb #49c4870a
 import numpy as np, pandas as pd, torch
-from fastai.collab import TabularCollab, collab_learner
+from fastai.collab import TabularCollab
 from fastai.tabular.all import Categorify, ColSplitter, TransformBlock, Module, Embedding, sigmoid_range
 from fastcore.basics import store_attr
 from .tabular import check_table

@@ -6,16 +6,16 @@ Docs: https://mylib-workbook.github.io/mylib/core.html.md"""
 
 # %% auto #0
 __all__ = ['SIZES', 'seed_everything', 'get_device', 'project_root', 'data_path', 'models_path', 'results_path', 'write_atomic',
-           'file_sha256', 'progress', 'run_size', 'by_size', 'env_report', 'run_seed', 'setup', 'claim', 'save_result',
-           'load_results', 'DataReport', 'plot_scores']
+           'file_sha256', 'progress', 'batch_size_for', 'run_size', 'by_size', 'env_report', 'run_seed', 'setup',
+           'claim', 'save_result', 'load_results', 'DataReport', 'plot_scores']
 
 # %% ../nbs/00_core.ipynb #9eb1d8e3
-import hashlib, os, sys, json, time, random, platform, warnings
+import hashlib, os, json, time, platform, warnings
 # fastai's own imports call torch.jit.script, which torch flags as deprecated: a warning no learner can act on, at the
 # top of every command line. Every mylib module imports this one before fastai, so it is silenced here.
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 from pathlib import Path
-import numpy as np, torch
+import torch
 from fastai.torch_core import set_seed, default_device
 from fastcore.basics import num_cpus
 from fastprogress.fastprogress import progress_bar
@@ -77,6 +77,13 @@ def progress(items, desc:str='', display:bool=True):
     "fastprogress's bar over `items` (in a notebook or a terminal), labelled `desc`."
     pb = progress_bar(items, display=display); pb.comment = desc
     return pb
+
+# %% ../nbs/00_core.ipynb #6db8fb3e
+def batch_size_for(n_train:int, most:int=64, min_steps:int=16, least:int=8) -> int:
+    "A power-of-two batch size of at most `most` (at least `least`) that gives `n_train` items `min_steps` steps per epoch if it can."
+    bs = most
+    while bs > least and n_train // bs < min_steps: bs //= 2
+    return bs
 
 # %% ../nbs/00_core.ipynb #e56ca2ab
 SIZES = ('quick', 'full')

@@ -9,7 +9,7 @@ __all__ = ['FASHION_CLASSES', 'SAMPLE_PHOTOS', 'NUCLEI_CODES', 'SCENE_CODES', 'c
            'verify_data', 'mylib_data']
 
 # %% ../nbs/61_datasets.ipynb #e2190d95
-import gzip, shutil, sys, time
+import gzip, shutil, time
 from pathlib import Path
 from typing import Annotated
 import numpy as np, pandas as pd
@@ -17,7 +17,7 @@ from PIL import Image
 from fastcore.script import call_parse, CliError
 from .core import data_path, progress, file_sha256
 from .checkpoint import find_bad_images
-from .hub import (DataError, PackageFile, Entry, DATASETS, register, split_labels, build_entry, fetch_sources,
+from .hub import (DataError, PackageFile, Entry, DATASETS, register, split_labels, build_entry, fetch_sources, 
                        list_data, _is_current, _read_built_sums, _built_files, BUILT_SUMS)
 
 # %% ../nbs/61_datasets.ipynb #bcef188f

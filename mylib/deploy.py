@@ -9,7 +9,7 @@ __all__ = ['predict_image', 'sample_photos', 'predict_files', 'classifier_app', 
            'save_for_hub', 'push', 'space_folder']
 
 # %% ../nbs/21_deployment.ipynb #af0d6a65
-import io, os, shutil, sys
+import io, shutil, sys
 from fastcore.script import call_parse, CliError
 from importlib.metadata import version, PackageNotFoundError
 from pathlib import Path

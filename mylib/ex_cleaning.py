@@ -8,9 +8,8 @@ Docs: https://mylib-workbook.github.io/mylib/ex_cleaning.html.md"""
 __all__ = ['ex1', 'ex2', 'ex3', 'ex4', 'ex5', 'ex6', 'ex7', 'ranking_example']
 
 # %% ../nbs/94_ex_cleaning.ipynb #8b1eb780
-from pathlib import Path
-import numpy as np, pandas as pd, torch
-from .exercises import Exercise, Value, Function, Thought, NotYet
+import pandas as pd, torch
+from .exercises import Exercise, Function, Thought, NotYet
 
 # %% ../nbs/94_ex_cleaning.ipynb #9cdffa38
 ex1 = Function('cleaning', 'Exercise 1', "Write `worst_k(losses, k)`: the indices of the `k` largest values of the tensor `losses`, "

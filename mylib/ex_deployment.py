@@ -10,8 +10,8 @@ __all__ = ['ex1', 'ex2', 'ex3', 'ex4', 'ex5', 'ex6', 'tiny_learner']
 # %% ../nbs/95_ex_deployment.ipynb #da0e8bae
 import hashlib, tempfile
 from pathlib import Path
-import numpy as np, torch
-from .exercises import Exercise, Value, Function, Thought, NotYet
+import torch
+from .exercises import Exercise, Function, Thought, NotYet
 
 # %% ../nbs/95_ex_deployment.ipynb #1ff9a3d2
 ex1 = Function('deployment', 'Exercise 1', "Write `top_prediction(probs, vocab)`: the most likely class name and its probability, "

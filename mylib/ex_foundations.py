@@ -9,7 +9,7 @@ __all__ = ['ex1', 'ex2', 'ex3', 'ex4', 'LRS', 'ex5', 'ex6', 'ex7', 'ex8']
 
 # %% ../nbs/96_ex_foundations.ipynb #bff8301a
 import math
-import numpy as np, torch
+import torch
 from .exercises import Exercise, Value, Function, Thought, NotYet
 
 # %% ../nbs/96_ex_foundations.ipynb #360db414

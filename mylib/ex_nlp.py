@@ -8,8 +8,7 @@ Docs: https://mylib-workbook.github.io/mylib/ex_nlp.html.md"""
 __all__ = ['ex1', 'ex2', 'ex3', 'ex4', 'ex5', 'ex6', 'ex7', 'ex8', 'reviews_table']
 
 # %% ../nbs/97_ex_nlp.ipynb #b766bf22
-from collections import Counter
-import numpy as np, pandas as pd, torch
+import pandas as pd
 from fastai.data.core import DataLoaders
 from .exercises import Exercise, Value, Function, Thought, NotYet
 from .data import held_out

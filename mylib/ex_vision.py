@@ -9,10 +9,10 @@ __all__ = ['ex1', 'ex2', 'ex3', 'ex4', 'ex5', 'ex6', 'ex7', 'ex8', 'small_folder
 
 # %% ../nbs/90_ex_vision.ipynb #659720d3
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import pandas as pd, torch
 from fastai.data.core import DataLoaders
 from .exercises import Exercise, Value, Function, Thought, NotYet
-from .data import get_data, held_out
+from .data import held_out
 
 # %% ../nbs/90_ex_vision.ipynb #7b3102be
 def _check_faces(dls):

@@ -9,7 +9,7 @@ __all__ = ['Blank', 'is_blank', 'Result', 'Text', 'NotYet', 'Exercise', 'Value',
            'reset_progress', 'assert_checks']
 
 # %% ../nbs/04_exercises.ipynb #e20f573a
-import html, json, math, os, sys, traceback
+import html, json, math, traceback
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .core import results_path

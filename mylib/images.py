@@ -8,7 +8,7 @@ Docs: https://mylib-workbook.github.io/mylib/images.html.md"""
 __all__ = ['folder_items', 'folder_dls', 'inspect_images', 'pixel_cache_path', 'pixel_cache', 'CachedImage', 'CachedImageDL']
 
 # %% ../nbs/62_images.ipynb #e77e91db
-from .core import data_path, DataReport, write_atomic
+from .core import data_path, DataReport, write_atomic, batch_size_for
 import hashlib, os
 from collections import Counter
 from pathlib import Path
@@ -55,10 +55,13 @@ def folder_items(source, n_train:int|None=None, n_valid:int|None=None, seed:int=
 def _image_size(f) -> tuple:
     with Image.open(f) as im: return im.size
 
-def folder_dls(source, item_tfms=None, batch_tfms=None, bs:int=64, grey:bool=False, n_train:int|None=None,
+def folder_dls(source, item_tfms=None, batch_tfms=None, bs:int|None=None, grey:bool=False, n_train:int|None=None,
                n_valid:int|None=None, cache:bool|None=None, **kwargs):
-    "fastai `DataLoaders` for a `split/label/file` image folder (train and valid only); same-size images are decoded once."
+    "fastai `DataLoaders` for a `split/label/file` image folder (train and valid only; `bs` suited to its size by default); same-size images are decoded once."
     items = folder_items(source, n_train, n_valid)
+    if bs is None:
+        n = sum(split_of(f) == 'train' for f in items); bs = batch_size_for(n)
+        print(f"folder_dls: batch size {bs} for {n} training images ({n // bs} steps per epoch); pass bs= to choose")
     pixels = pixel_cache(items, grey) if (item_tfms is None if cache is None else cache) else None
     if item_tfms is None and pixels is None and len({_image_size(f) for f in items[:1000]}) > 1:
         raise ValueError(f"the images of {source} have different sizes, and a batch needs one size: pass item_tfms=Resize(224) "

@@ -14,7 +14,6 @@ from .core import models_path
 import shutil
 from pathlib import Path
 import torch, torch.nn as nn
-from PIL import Image
 from fastcore.all import L
 from fastcore.script import call_parse, CliError
 from fastai.vision.learner import model_meta

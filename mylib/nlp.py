@@ -10,7 +10,7 @@ __all__ = ['check_texts', 'tokenize_texts', 'pad_batch', 'text_dls', 'inspect_te
 
 # %% ../nbs/40_nlp.ipynb #734ca23a
 import json
-import numpy as np, pandas as pd, torch
+import pandas as pd, torch
 from pathlib import Path
 from torch import nn
 from fastai.data.core import DataLoaders

@@ -11,7 +11,7 @@ __all__ = ['ADULT_CAT', 'ADULT_CONT', 'ADULT_Y', 'ADULT_LOG', 'check_table', 'cl
 # %% ../nbs/12_tabular.ipynb #83050ec3
 import numpy as np, pandas as pd
 from fastai.tabular.all import (TabularPandas, Categorify, FillMissing, Normalize, CategoryBlock, RegressionBlock, ColSplitter)
-from .core import DataReport
+from .core import DataReport, batch_size_for
 from .data import strings_as_object
 
 # %% ../nbs/12_tabular.ipynb #218cc08e
@@ -59,8 +59,8 @@ def is_regression(y:pd.Series) -> bool:
     return bool((v != v.round()).any() or v.nunique() > 30)
 
 def table_bs(n_rows:int) -> int:
-    "A batch size for `n_rows` training rows: 256, or less on a small table so an epoch still takes about 16 steps or more."
-    return int(min(256, 2 ** max(3, int(np.log2(max(n_rows // 16, 1))))))
+    "A batch size for `n_rows` training rows: 256, or less on a small table so an epoch still takes 16 steps or more."
+    return batch_size_for(n_rows, most=256)
 
 def table_dls(df:pd.DataFrame, cat_names, cont_names, y_name:str, bs:int|None=None, procs=None, y_block=None):
     "fastai tabular `DataLoaders` with `Categorify`, `FillMissing`, `Normalize`, split on `is_valid`; regression if `y_name` is a quantity."

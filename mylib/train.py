@@ -10,7 +10,7 @@ __all__ = ['TASKS', 'patch_for_cpu', 'CountBatches', 'weights_fingerprint', 'tab
 
 # %% ../nbs/50_train.ipynb #913b31af
 import mylib.core   # first: it silences an upstream warning before fastai is imported
-import hashlib, json, math, os, time
+import hashlib, json, math, time
 from typing import Annotated
 from fastcore.script import call_parse
 from pathlib import Path
