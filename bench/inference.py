@@ -13,14 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def load_time(model:Path, repeats:int=3) -> float:
     "Median seconds for a fresh process to import the workbook and load `model` (the cost a user of the app pays once)."
-    code = (f"import time; t=time.perf_counter(); from mylib.deploy import load_model; "
+    code = (f"import time; t=time.perf_counter(); from mylib.deployment import load_model; "
             f"load_model({str(model)!r}, trust=True); print(time.perf_counter()-t)")    # a file this workbook wrote
     return statistics.median(float(subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                                                   check=True).stdout.split()[-1]) for _ in range(repeats))
 
 def latency(model:Path, n:int=50) -> dict:
     "Median and 90th-percentile milliseconds of `predict_image` on one sample photo, after one warm-up call."
-    from mylib.deploy import predict_image, sample_photos, load_model
+    from mylib.deployment import predict_image, sample_photos, load_model
     t = time.perf_counter(); learn = load_model(model, trust=True); in_process = time.perf_counter() - t
     photo = sample_photos()['cat']
     predict_image(learn, photo)

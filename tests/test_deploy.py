@@ -17,7 +17,7 @@ from mylib.core import setup
 from mylib.images import folder_dls
 from mylib.vision import lite0_learner
 from mylib.checkpoint import save_classifier
-from mylib.deploy import sample_photos, predict_files
+from mylib.deployment import sample_photos, predict_files
 setup()
 learn = lite0_learner(folder_dls('fashion_clutter', n_train=64, n_valid=32, item_tfms=Resize(64), bs=16), metrics=accuracy)
 with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, 1e-2)
@@ -29,11 +29,11 @@ predict_files(learn, list(sample_photos().values())).to_json({str(d/'probs.json'
     return d
 
 def photos():
-    from mylib.deploy import sample_photos
+    from mylib.deployment import sample_photos
     return list(sample_photos().values())
 
 def test_cli_predicts_sample_photos(saved):
-    r = run_mod('mylib.deploy', str(saved/'clothes'), *map(str, photos()))
+    r = run_mod('mylib.deployment', str(saved/'clothes'), *map(str, photos()))
     assert r.returncode == 0, r.stderr[-2000:]
     lines = r.stdout.strip().splitlines()
     assert 'prediction' in lines[0] and 'Sneaker' in lines[0] and len(lines) == 1 + len(photos())
@@ -41,17 +41,17 @@ def test_cli_predicts_sample_photos(saved):
 def test_cli_missing_and_corrupt_files(saved, tmp_path):
     bad = tmp_path/'broken.jpg'; bad.write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
     odd = os.fsdecode(os.fsencode(tmp_path) + b'/caf\xe9.jpg'); shutil.copy(photos()[0], odd)   # a name that is not UTF-8
-    r = run_mod('mylib.deploy', str(saved/'clothes'), str(photos()[0]), str(bad), str(tmp_path/'missing.png'), odd)
+    r = run_mod('mylib.deployment', str(saved/'clothes'), str(photos()[0]), str(bad), str(tmp_path/'missing.png'), odd)
     assert r.returncode == 1 and 'not an image' in r.stdout and 'no such file' in r.stdout
     row = [l for l in r.stdout.splitlines() if 'caf\\xe9.jpg' in l]
     assert len(row) == 1 and 'not an image' not in row[0] and 'no such file' not in row[0], r.stdout
-    r = run_mod('mylib.deploy', str(tmp_path/'nomodel'), str(photos()[0]))
+    r = run_mod('mylib.deployment', str(tmp_path/'nomodel'), str(photos()[0]))
     assert r.returncode != 0 and 'not found' in r.stderr
 
 def test_safe_format_predicts_the_same_in_a_fresh_process(saved):
     "Loaded from safetensors + config in another process, from `/`: the learner's classes, probabilities to 1e-4."
     import pandas as pd
-    r = run_py(f"from mylib.checkpoint import load_classifier\nfrom mylib.deploy import predict_files, sample_photos\n"
+    r = run_py(f"from mylib.checkpoint import load_classifier\nfrom mylib.deployment import predict_files, sample_photos\n"
                f"print(predict_files(load_classifier({str(saved/'clothes')!r}), list(sample_photos().values())).to_json())", cwd='/')
     assert r.returncode == 0, r.stderr[-2000:]
     there, here = (pd.read_json(s) for s in (__import__('io').StringIO(r.stdout.strip().splitlines()[-1]), saved/'probs.json'))
@@ -67,7 +67,7 @@ def test_swapped_weights_refused(saved, tmp_path):
     m = shutil.copytree(saved/'clothes', tmp_path/'m')
     sd = load_file(str(m/'model.safetensors')); save_file({k: v + 0.01 if v.is_floating_point() else v for k, v in sd.items()}, str(m/'model.safetensors'))
     with pytest.raises(CheckpointError, match='sha256 differs'): load_classifier(m)
-    r = run_mod('mylib.deploy', str(m), str(photos()[0]))
+    r = run_mod('mylib.deployment', str(m), str(photos()[0]))
     assert r.returncode != 0 and 'sha256 differs' in r.stderr and 'nothing was loaded' in r.stderr
 
 class _Payload:
@@ -76,15 +76,15 @@ class _Payload:
     def __reduce__(self): return (open, (str(self.marker), 'w'))
 
 def test_pickles_refused_unless_trusted(saved, tmp_path):
-    from mylib.deploy import load_model
+    from mylib.deployment import load_model
     marker, hub = tmp_path/'payload_ran', tmp_path/'hub'
     hub.mkdir(); (hub/'model.pkl').write_bytes(pickle.dumps(_Payload(marker)))
     for model in (hub, hub/'model.pkl'):
-        r = run_mod('mylib.deploy', str(model), str(photos()[0]))
+        r = run_mod('mylib.deployment', str(model), str(photos()[0]))
         assert r.returncode != 0 and '--trust' in r.stderr and 'nothing was loaded' in r.stderr
         with pytest.raises(PermissionError, match='trust=True'): load_model(model)
     assert not marker.exists()                                  # refused before anything was unpickled
-    r = run_mod('mylib.deploy', str(saved/'clothes.pkl'), str(photos()[0]), '--trust')
+    r = run_mod('mylib.deployment', str(saved/'clothes.pkl'), str(photos()[0]), '--trust')
     assert r.returncode == 0, r.stderr[-2000:]                  # a pickle you trust still loads
     pickle.loads((hub/'model.pkl').read_bytes())                # the payload is real: unpickling does run it
     assert marker.exists()
@@ -102,7 +102,7 @@ def offline_page(browser):
     return page
 
 def test_app_in_voila(saved, tmp_path, browser):
-    write_notebook(tmp_path/'app.ipynb', f"from mylib.checkpoint import load_classifier\nfrom mylib.deploy import classifier_app\n"
+    write_notebook(tmp_path/'app.ipynb', f"from mylib.checkpoint import load_classifier\nfrom mylib.deployment import classifier_app\n"
                                          f"classifier_app(load_classifier({str(saved/'clothes')!r}))")
     bad = tmp_path/'notes.png'; bad.write_text('this is text, not a picture')
     port = free_port()
@@ -133,7 +133,7 @@ def test_app_in_voila(saved, tmp_path, browser):
 def test_gradio_space(saved, tmp_path, browser):
     "The Space folder served by `python app.py`: a real upload gets the model's answer; a non-image and a bomb get a message."
     from PIL import Image
-    from mylib.deploy import space_folder
+    from mylib.deployment import space_folder
     space = space_folder(saved/'clothes', tmp_path/'space', 'Clothes test', 'A test Space.', photos()[:2])
     bad, bomb = tmp_path/'notes.png', tmp_path/'bomb.png'
     bad.write_text('this is text, not a picture')
@@ -172,7 +172,7 @@ def test_gradio_space(saved, tmp_path, browser):
 
 def test_share_folders_never_swallow_other_files(saved, tmp_path):
     "A folder of someone else's files is refused untouched; rewriting our own Space keeps a file the user added."
-    from mylib.deploy import space_folder
+    from mylib.deployment import space_folder
     other = tmp_path/'other'; other.mkdir(); (other/'thesis.tex').write_text('mine')
     with pytest.raises(FileExistsError, match='not written by space_folder'): space_folder(saved/'clothes', other, 't')
     assert [p.name for p in other.iterdir()] == ['thesis.tex']

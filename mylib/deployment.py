@@ -190,7 +190,7 @@ import os
 os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')     # no usage reports: the app works offline
 from pathlib import Path
 import gradio as gr
-from checkpoint import ImageError, load_classifier
+from mylib.checkpoint import ImageError, load_classifier
 
 HERE = Path(__file__).resolve().parent
 model = load_classifier(HERE/'model')
@@ -226,7 +226,7 @@ pinned: false
 ---
 {description}
 
-The model is in `model/` (`model.safetensors` and `config.json`, loaded by `checkpoint.py` with checksums, no pickle).
+The model is in `model/` (`model.safetensors` and `config.json`, loaded by `mylib/checkpoint.py` with checksums, no pickle).
 Made with the mylib workbook.
 '''
 
@@ -240,10 +240,11 @@ def _is_space(d:Path) -> bool: return (d/'app.py').is_file() and 'mylib workbook
 def space_folder(model_dir, dest, title:str, description:str='', examples=()) -> Path:
     "A ready Hugging Face Space (Gradio) in `dest` that serves the `save_classifier` model in `model_dir`."
     cfg = read_config(model_dir); load_classifier(model_dir)           # refuse a damaged model before writing anything
-    dest = _fresh_folder(dest, _is_space, ['app.py', 'app.pyi', 'checkpoint.py', 'requirements.txt', 'README.md', 'model', 'examples'], 'space_folder')
+    dest = _fresh_folder(dest, _is_space, ['app.py', 'app.pyi', 'mylib', 'checkpoint.py', 'requirements.txt', 'README.md', 'model', 'examples'], 'space_folder')
     (dest/'model').mkdir(parents=True, exist_ok=True)
     for f in ['config.json', *cfg['files']]: shutil.copy(Path(model_dir)/f, dest/'model'/f)
-    shutil.copy(Path(sys.modules['mylib.checkpoint'].__file__), dest/'checkpoint.py')
+    (dest/'mylib').mkdir(); (dest/'mylib'/'__init__.py').write_text('')   # the reader and what it needs, not the workbook
+    for m in ('core', 'checkpoint'): shutil.copy(Path(sys.modules[f'mylib.{m}'].__file__), dest/'mylib'/f'{m}.py')
     _copy_examples(examples, dest)
     (dest/'app.py').write_text(_APP.format(title=title, description=description))
     pins = {n: _installed(n, '') for n in ('torch', 'torchvision', 'fastai', 'timm', 'safetensors', 'pillow')}
