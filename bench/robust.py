@@ -132,6 +132,9 @@ def main(argv=None):
     if a.cmd == 'run':
         for t in a.threads:
             for s in a.seeds: run_once(s, t, a.workers, a.size, a.notebooks)
+        if a.notebooks:   # the report covers what `results/robust/` keeps: a run of a few notebooks must not replace it
+            print("ran only some notebooks: bench/ROBUSTNESS.md is left as it was; `python bench/robust.py report` rewrites it "
+                  "from every run kept in results/robust/"); return
     (HERE/'ROBUSTNESS.md').write_text(report())
     print(f"wrote {HERE/'ROBUSTNESS.md'}")
 
