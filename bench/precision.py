@@ -26,24 +26,12 @@ def _timed(f) -> float:
 def _batches(dl, n):
     it = iter(dl); return [next(it) for _ in range(n)]
 
-class _Stop:
-    "A fastai callback that ends `fit` after `n` training batches."
-    def __new__(cls, n):
-        from fastai.callback.core import Callback, CancelFitException
-        class Stop(Callback):
-            order = 100
-            def after_batch(self):
-                if self.training:
-                    self.k = getattr(self, 'k', 0) + 1
-                    if self.k >= n: raise CancelFitException()
-        return Stop()
-
 def train_step_s(learn, n:int) -> tuple:
     "Median compute seconds of a training step (forward, loss, backward, optimizer; not data) over `n` batches of a real `fit`, and the phases."
-    from mylib.speed import StepPhases
+    from mylib.speed import StepPhases, StopAfter
     ph = StepPhases(); learn.add_cb(ph)
     try:
-        with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-5, cbs=_Stop(n))
+        with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-5, cbs=StopAfter(n))
     finally: learn.remove_cb(ph)
     return (sum(ph.secs.values()) - ph.secs['data']) / ph.n, ph.shares()
 
@@ -101,7 +89,7 @@ def models() -> dict:
 
 def measure_one(make) -> dict:
     "fp32 and bf16 training and inference times of the learner `make()` builds, alternated `ROUNDS` times."
-    from mylib.speed import matmul_share
+    from mylib.speed import matmul_share, CPUBFloat16
     learn, dls = make()
     if hasattr(learn, 'unfreeze'): learn.unfreeze()
     va = _batches(dls.valid, INFER_BATCHES + 1)
@@ -109,11 +97,11 @@ def measure_one(make) -> dict:
     t, phases = {}, None
     for _ in range(ROUNDS):
         for bf16 in (False, True):
-            learn.to_cpu_bf16() if bf16 else learn.to_fp32()
+            learn.to_cpu_bf16() if bf16 else learn.remove_cb(CPUBFloat16)
             s, ph = train_step_s(learn, TRAIN_BATCHES)
             t.setdefault(('train', bf16), []).append(s); t.setdefault(('infer', bf16), []).append(infer_s(learn, va[1:], bf16))
             if not bf16: phases = ph
-    learn.to_fp32()
+    learn.remove_cb(CPUBFloat16)
     med = {k: statistics.median(v) for k, v in t.items()}
     return dict(train32=med[('train', False)], train16=med[('train', True)], infer32=med[('infer', False)], infer16=med[('infer', True)],
                 flops=step_flops(learn, dls.one_batch()), phases=phases, matmul=matmul_share(learn, TRAIN_BATCHES))

@@ -59,7 +59,7 @@ def open_image(src, mode:str='RGB', max_pixels:int=MAX_PIXELS) -> Image.Image:
     except ImageError: raise
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as e:
         raise ImageError(f"{name} is not an image the workbook can read (JPEG, PNG, ...): {e.__class__.__name__}: {e}. "
-                         "Remove or replace it; mylib.data.find_bad_images(folder) lists every unreadable image of a folder.") from None
+                         "Remove or replace it; mylib.checkpoint.find_bad_images(folder) lists every unreadable image of a folder.") from None
 
 class CheckedImage(PILImage):
     "A fastai `PILImage` whose files are decoded by `open_image` (limits, 16-bit): use it in an `ImageBlock`."

@@ -12,7 +12,6 @@ import pandas as pd
 from pathlib import Path
 from fastcore.all import L
 from .hub import DataError, DATASETS, get_data, list_data, split_labels
-from .checkpoint import find_bad_images
 
 # %% ../nbs/01_data.ipynb #395f1c4d
 def strings_as_object(df:pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,6 @@ import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse, CliError
 from .core import data_path, progress, file_sha256
-from .checkpoint import find_bad_images
 from .hub import (DataError, PackageFile, Entry, DATASETS, register, split_labels, build_entry, fetch_sources, 
                        list_data, _is_current, _read_built_sums, _built_files, BUILT_SUMS)
 
@@ -289,7 +288,9 @@ def verify_data(name:str) -> bool:
     if not _is_current(e, d): print(f"{name}: not built (or marked for rebuilding): `python -m mylib.datasets fetch {name}`"); return False
     srcs = fetch_sources(e.sources.values(), quiet=True)
     problems = [f"source changed: {p}" for s, p in srcs.items() if file_sha256(p) != s.sha256] + _check_built(name)
-    if e.task in ('vision', 'segmentation'): problems += [f"cannot open image: {f}" for f in find_bad_images(d, show=False)]
+    if e.task in ('vision', 'segmentation'):
+        from mylib.checkpoint import find_bad_images    # fastai.vision: only `verify` needs it, `fetch` and `list` start faster without
+        problems += [f"cannot open image: {f}" for f in find_bad_images(d, show=False)]
     for p in problems[:10]: print(f"  {p}")
     if len(problems) > 10: print(f"  ... and {len(problems) - 10} more")
     if any(not p.startswith('not made by the build') for p in problems):
