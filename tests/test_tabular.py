@@ -44,18 +44,20 @@ def test_ratings_on_another_scale():
     "Ratings out of 10 work once y_range says so."
     assert len(collab_dls(ratings(rating=[8., 3, 10, 2]), bs=2, y_range=(0, 10.5)).train_ds) == 3
 
+def _quantity_table(n, seed):
+    "A learner-style table whose target is a quantity: two numbers and a category."
+    rng = np.random.default_rng(seed)
+    x1, x2, kind = rng.normal(size=n), rng.uniform(0, 10, size=n), rng.choice(['a', 'b', 'c'], n)
+    y = 2 * x1 - 0.5 * x2 + np.where(kind == 'b', 3.0, 0.0) + rng.normal(scale=0.3, size=n)
+    return pd.DataFrame(dict(x1=x1, x2=x2, kind=pd.Series(kind, dtype=object), y=y))
+
 def test_numeric_target_is_regression_with_a_regression_baseline():
     "A learner's own small table with a quantity to predict: regression, a batch size for its size, a regression baseline."
     import torch
     from fastai.tabular.all import tabular_learner, rmse
     from mylib.tabular import gbm_baseline
     from mylib.data import evaluate_test
-    def table(n, seed):
-        rng = np.random.default_rng(seed)
-        x1, x2, kind = rng.normal(size=n), rng.uniform(0, 10, size=n), rng.choice(['a', 'b', 'c'], n)
-        y = 2 * x1 - 0.5 * x2 + np.where(kind == 'b', 3.0, 0.0) + rng.normal(scale=0.3, size=n)
-        return pd.DataFrame(dict(x1=x1, x2=x2, kind=pd.Series(kind, dtype=object), y=y))
-    df, test = table(500, 0).assign(is_valid=lambda d: np.arange(len(d)) % 5 == 0), table(200, 1)
+    df, test = _quantity_table(500, 0).assign(is_valid=lambda d: np.arange(len(d)) % 5 == 0), _quantity_table(200, 1)
     dls = table_dls(df, ['kind'], ['x1', 'x2'], 'y')
     assert dls.c == 1 and dls.train.bs == 16                      # regression; 400 training rows: 25 steps an epoch, not 1
     torch.manual_seed(0)
@@ -64,6 +66,21 @@ def test_numeric_target_is_regression_with_a_regression_baseline():
     res, gbm = evaluate_test(learn, items=test), gbm_baseline(df[~df.is_valid], test, ['kind'], ['x1', 'x2'], 'y')
     # predicting the mean has an RMSE of the target's spread (2.7); measured: net 0.56-0.66 over 3 seeds, boosting 0.57
     assert set(res) == {'loss', 'rmse'} and res['rmse'] < 0.5 * test.y.std() and gbm < 0.5 * test.y.std()
+
+def test_auto_fit_chooses_sound_defaults_for_an_own_table(capsys):
+    "auto_fit on the same kind of own table: epochs and lr_find's learning rate chosen and printed, and as good a net."
+    import torch
+    from fastai.tabular.all import tabular_learner, rmse
+    from mylib.data import evaluate_test
+    from mylib.speed import auto_fit
+    df, test = _quantity_table(500, 0).assign(is_valid=lambda d: np.arange(len(d)) % 5 == 0), _quantity_table(200, 1)
+    torch.manual_seed(0)
+    learn = tabular_learner(table_dls(df, ['kind'], ['x1', 'x2'], 'y'), metrics=rmse)
+    with learn.no_bar(), learn.no_logging(): auto_fit(learn, most=10)
+    said = capsys.readouterr().out
+    assert 'epochs: 10 ' in said and "lr_find's valley" in said and len(learn.recorder.values) == 10
+    # measured, seeds 0-4 at 1 and 2 threads: test RMSE 0.15-0.23 of the target's spread
+    assert evaluate_test(learn, items=test)['rmse'] < 0.4 * test.y.std()
 
 def test_itemknn_on_ratings_without_timestamps():
     "Ratings without a timestamp column: fit says which column is missing and how to go without; time=None works."
