@@ -1,7 +1,8 @@
 """`make bench`: run every benchmark and write bench/RESULTS.md (machine, date, tables).
 
 Sections: training throughput (throughput.py), inference of the vision and text models (inference.py), CPU bfloat16
-vs float32 per chapter model with each step's profile and fraction of the matmul peak (precision.py), the time of each
+vs float32 per chapter model with each step's profile and fraction of the matmul peak (precision.py), fine-tuning's
+default learning rate against lr_find's suggestion at 128 px (lr_defaults.py), the time of each
 notebook under nbdev-test (from the log `make nbtest`/`make test` leaves in results/), and the chapter results table
 (results_table.py, from each chapter's own recorded results), which README.md also shows.
 `python bench/run.py results` refreshes only those last two sections (no timing runs), after a `make test`.
@@ -12,7 +13,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import inference, precision, results_table, throughput
+import inference, lr_defaults, precision, results_table, throughput
 
 def suite_rows() -> list:
     "Per-notebook wall time from the last nbdev-test run's log (results/nbdev-test.log)."
@@ -36,6 +37,7 @@ def main():
     else: out += ["## Inference", "", "No saved clothes model: run nbs/21_deployment.ipynb first (make nbtest does).", ""]
     out += inference.text_rows(inference.text_throughput())
     out += precision.rows(precision.run())
+    out += lr_defaults.rows(lr_defaults.run((1, 2, 3)))
     out += suite_rows() + results_table.rows()
     (HERE/'RESULTS.md').write_text('\n'.join(out))
     print('\n'.join(out))
