@@ -4,9 +4,12 @@ For each model: seconds per training batch in float32 and with `learn.to_cpu_bf1
 rounds, so both modes see the same machine state), the same for inference batches, the split of a float32 training
 step by phase (data, forward, backward, optimizer; `mylib.speed.StepPhases`), the share of its CPU time in matrix
 products and convolutions (`matmul_share`), and the FLOP/s it achieves (3x the forward pass's FLOPs, counted by torch, per step)
-beside this machine's matmul peak measured in the same run.
+beside this machine's matmul peak measured in the same run. Then, for the NLP chapter's MiniLM, each choice the
+chapter could make against float32 as it was (bfloat16; the word embeddings frozen; torch's fused AdamW), for training
+steps, and float32 / autocast / bfloat16 weights for inference.
 
     python bench/precision.py            # prints the markdown section `bench/run.py` puts in RESULTS.md
+    python bench/precision.py minilm 1   # only the MiniLM choices, at 1 thread
 """
 import statistics, time
 import torch
@@ -106,12 +109,47 @@ def measure_one(make) -> dict:
     return dict(train32=med[('train', False)], train16=med[('train', True)], infer32=med[('infer', False)], infer16=med[('infer', True)],
                 flops=step_flops(learn, dls.one_batch()), phases=phases, matmul=matmul_share(learn, TRAIN_BATCHES))
 
+def minilm_choices() -> dict:
+    "Training-step and inference seconds of the NLP chapter's MiniLM learner, today's float32 against each choice, alternated `ROUNDS` times."
+    from functools import partial
+    from fastai.optimizer import OptimWrapper
+    from mylib.nlp import freeze_word_embeddings
+    make = models()['nlp: MiniLM fine-tune, bs 32']
+    choices = {'float32 (before)': (False, False, False), 'bfloat16': (True, False, False),
+               'bfloat16, word embeddings frozen (the chapter)': (True, True, False),
+               "bfloat16, frozen, torch's fused AdamW": (True, True, True)}
+    learners = {}
+    for name, (bf16, freeze, fused) in choices.items():
+        learn, dls = make()
+        if fused: learn.opt_func = partial(OptimWrapper, opt=partial(torch.optim.AdamW, fused=True, eps=1e-5))
+        if bf16: learn.to_cpu_bf16()
+        if freeze: freeze_word_embeddings(learn.model)
+        train_step_s(learn, 2); learners[name] = learn
+    va = _batches(dls.valid, INFER_BATCHES + 1)
+    t = {}
+    for _ in range(ROUNDS):
+        for name, learn in learners.items(): t.setdefault(name, []).append(train_step_s(learn, TRAIN_BATCHES)[0])
+        m = learners['float32 (before)'].model
+        t.setdefault('infer float32', []).append(infer_s(learners['float32 (before)'], va[1:], False))
+        t.setdefault('infer autocast', []).append(infer_s(learners['float32 (before)'], va[1:], True))
+        m.bfloat16(); t.setdefault('infer bfloat16 weights', []).append(infer_s(learners['float32 (before)'], va[1:], False)); m.float()
+    return {k: statistics.median(v) for k, v in t.items()}
+
+def minilm_rows(m, threads) -> list:
+    base, inf = m['float32 (before)'], m['infer float32']
+    out = [f"### The NLP chapter's MiniLM: each choice against float32 ({threads} thread(s), back to back)", "",
+           "| training step | seconds | speed-up |", "|---|---|---|"]
+    out += [f"| {k} | {v:.3f} | {base/v:.2f}× |" for k, v in m.items() if not k.startswith('infer')]
+    out += ["", "| inference batch | seconds | speed-up |", "|---|---|---|"]
+    out += [f"| {k[6:]} | {v:.3f} | {inf/v:.2f}× |" for k, v in m.items() if k.startswith('infer')]
+    return out + [""]
+
 def run() -> dict:
     from mylib.core import get_device
     get_device()
     peak32, peak16 = matmul_peak(torch.float32), matmul_peak(torch.bfloat16)
     res = {name: measure_one(make) for name, make in models().items()}
-    return dict(peak32=peak32, peak16=peak16, threads=torch.get_num_threads(), models=res)
+    return dict(peak32=peak32, peak16=peak16, threads=torch.get_num_threads(), models=res, minilm=minilm_choices())
 
 def rows(r) -> list:
     g = lambda x: f"{x/1e9:,.0f}"
@@ -125,6 +163,11 @@ def rows(r) -> list:
         f32, f16 = m['flops'] / m['train32'], m['flops'] / m['train16']
         out.append(f"| {name} | {m['train32']*1000:.0f} ms | {m['train32']/m['train16']:.2f}× | {m['infer32']*1000:.0f} ms | "
                    f"{m['infer32']/m['infer16']:.2f}× | {g(f32)} ({f32/r['peak32']:.0%}) | {g(f16)} ({f16/r['peak16']:.0%}) | {split} | {m['matmul']:.0%} |")
-    return out + [""]
+    return out + [""] + (minilm_rows(r['minilm'], r['threads']) if 'minilm' in r else [])
 
-if __name__ == '__main__': print('\n'.join(rows(run())))
+if __name__ == '__main__':
+    import sys
+    if sys.argv[1:2] == ['minilm']:      # python bench/precision.py minilm [threads]: only the MiniLM choices
+        torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else torch.get_num_threads())
+        print('\n'.join(minilm_rows(minilm_choices(), torch.get_num_threads())))
+    else: print('\n'.join(rows(run())))

@@ -6,7 +6,7 @@ Docs: https://mylib-workbook.github.io/mylib/nlp.html.md"""
 
 # %% auto #0
 __all__ = ['check_texts', 'tokenize_texts', 'pad_batch', 'text_dls', 'inspect_texts', 'HFClassifier', 'hf_learner', 'label_maps',
-           'scratch_classifier', 'predict_texts', 'save_text_model', 'load_text_model']
+           'freeze_word_embeddings', 'scratch_classifier', 'predict_texts', 'save_text_model', 'load_text_model']
 
 # %% ../nbs/40_nlp.ipynb #734ca23a
 import json
@@ -103,6 +103,13 @@ def hf_learner(dls, hf, **kwargs) -> Learner:
 def label_maps(classes) -> dict:
     "The `id2label`/`label2id` arguments that make a Hugging Face model know its class names."
     return dict(id2label=dict(enumerate(classes)), label2id={c: i for i, c in enumerate(classes)})
+
+def freeze_word_embeddings(model) -> int:
+    "Keep the token-embedding table of `model` (an `HFClassifier` or Hugging Face model) as it is; returns how many weights that freezes."
+    hf = model.hf if isinstance(model, HFClassifier) else model
+    w = hf.get_input_embeddings().weight
+    w.requires_grad_(False)
+    return w.numel()
 
 # %% ../nbs/40_nlp.ipynb #95a72c28
 def scratch_classifier(tok, classes, hidden:int=128, layers:int=2, heads:int=2):

@@ -93,3 +93,19 @@ def test_inspect_texts():
     assert '1 texts are empty' in text and '1 texts appear more than once' in text
     assert 'pass text= and label=' in repr(inspect_texts(df))
     assert inspect_texts(df.loc[[0, 4]], 'review', 'stars', classes=['pos', 'meh']).ok
+
+def test_frozen_word_embeddings_stay_pretrained_under_cpu_bf16():
+    "The chapter's CPU recipe: bfloat16 forward, word embeddings frozen; they stay as loaded, the rest trains, weights stay float32."
+    import pandas as pd, torch
+    import mylib.speed
+    from mylib.models import minilm_tokenizer, minilm_classifier
+    from mylib.nlp import text_dls, hf_learner, label_maps, freeze_word_embeddings
+    df = pd.DataFrame(dict(text=['a joy', 'a mess', 'warm and wise', 'dull'], label=['fresh', 'rotten'] * 2))
+    dls = text_dls(minilm_tokenizer(), df, df, ['rotten', 'fresh'], bs=2)
+    learn = hf_learner(dls, minilm_classifier(2, **label_maps(['rotten', 'fresh']))).to_cpu_bf16()
+    hf = learn.model.hf
+    assert freeze_word_embeddings(learn.model) == hf.get_input_embeddings().weight.numel() == 30522 * 384
+    emb, head = hf.get_input_embeddings().weight.detach().clone(), hf.classifier.weight.detach().clone()
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, 1e-3)
+    assert torch.equal(emb, hf.get_input_embeddings().weight) and not torch.equal(head, hf.classifier.weight)
+    assert all(p.dtype == torch.float32 for p in hf.parameters())
