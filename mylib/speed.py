@@ -11,6 +11,7 @@ __all__ = ['MATMUL_OPS', 'CPUBFloat16', 'StepPhases', 'StopAfter', 'matmul_share
 import inspect, time
 from collections import defaultdict
 import torch
+from torch import nn
 from fastcore.basics import patch
 from fastai.callback.core import Callback, CancelFitException
 from fastai.learner import Learner
@@ -19,15 +20,31 @@ import fastai.callback.progress   # gives Learner `no_bar`
 import fastai.callback.schedule   # gives Learner `lr_find`, `fit_one_cycle`, `fine_tune`
 
 # %% ../nbs/64_speed.ipynb #6dc13baa
+def _depthwise(m) -> bool: return isinstance(m, nn.Conv2d) and m.groups > 1 and m.groups == m.in_channels
+
+def _enter_fp32(m, args):
+    "Forward pre-hook: run this module in float32, autocast off, on a float32 copy of its input."
+    m._fp32_ctx = torch.autocast('cpu', enabled=False); m._fp32_ctx.__enter__()
+    return tuple(a.float() if isinstance(a, torch.Tensor) else a for a in args)
+
+def _leave_fp32(m, args=None, out=None):
+    ctx = m.__dict__.pop('_fp32_ctx', None)
+    if ctx is not None: ctx.__exit__(None, None, None)
+
 class CPUBFloat16(Callback):
-    "Forward pass and loss under CPU bfloat16 autocast (matrix units); weights, gradients and optimizer stay float32."
+    "Forward pass and loss under CPU bfloat16 autocast (matrix units), depthwise convolutions float32; weights, gradients and optimizer stay float32."
     order = 10
     def before_batch(self):
+        self.fp32 = [m for m in self.model.modules() if _depthwise(m)]
+        self.hooks = [h for m in self.fp32 for h in (m.register_forward_pre_hook(_enter_fp32), m.register_forward_hook(_leave_fp32))]
         self.ctx = torch.autocast('cpu', dtype=torch.bfloat16); self.ctx.__enter__()
     def after_pred(self): self.learn.pred = to_float(self.pred)
     def after_loss(self): self._leave()
     def after_batch(self): self._leave()      # a batch cut short (e.g. CancelBatchException) still leaves autocast
     def _leave(self):
+        for m in getattr(self, 'fp32', []): _leave_fp32(m)                # a forward cut short inside one of them
+        for h in getattr(self, 'hooks', []): h.remove()
+        self.fp32, self.hooks = [], []
         if getattr(self, 'ctx', None) is not None: self.ctx.__exit__(None, None, None); self.ctx = None
 
 @patch
