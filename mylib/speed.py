@@ -101,27 +101,28 @@ def matmul_share(learn, n_batches:int=8) -> float:
 
 # %% ../nbs/64_speed.ipynb #71b7af21
 class StepClock(Callback):
-    "The time at the end of every training batch."
+    "Seconds of each training batch, its loading included."
     order = 99
-    def before_fit(self): self.ends = []
+    def before_fit(self): self.secs = []
+    def before_train(self): self._t = time.perf_counter()
     def after_batch(self):
-        if self.training: self.ends.append(time.perf_counter())
+        if self.training: t = time.perf_counter(); self.secs.append(t - self._t); self._t = t
 
 def epoch_seconds(learn, n_batches:int=3) -> float:
     "Seconds an epoch of `learn` takes here: `n_batches` timed training steps after a warm-up one, plus validation; weights and optimizer put back."
     state, opt = {k: v.clone() for k, v in learn.model.state_dict().items()}, learn.opt
     frozen = [p for p in learn.model.parameters() if not p.requires_grad]
     for p in frozen: p.requires_grad_(True)             # time the costlier unfrozen step: fine-tuning spends most epochs there
-    clock = StepClock()
+    clock, n_train = StepClock(), len(learn.dls.train)
     try:
         learn.opt = None
-        with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=[clock, StopAfter(n_batches + 1)])
+        with learn.no_bar(), learn.no_logging(): learn.fit(-(-(n_batches + 1) // n_train), cbs=[clock, StopAfter(n_batches + 1)])
     finally:
         for p in frozen: p.requires_grad_(False)
         learn.model.load_state_dict(state); learn.opt = opt
-    step = (clock.ends[-1] - clock.ends[0]) / max(len(clock.ends) - 1, 1)
+    step = sum(clock.secs[1:]) / (len(clock.secs) - 1)
     n_valid = len(learn.dls.valid.dataset) if len(learn.dls) > 1 else 0
-    return step * len(learn.dls.train) + step / 3 * n_valid / learn.dls.train.bs   # a forward pass is about a third of a step
+    return step * n_train + step / 3 * n_valid / learn.dls.train.bs   # a forward pass is about a third of a step
 
 # %% ../nbs/64_speed.ipynb #3959f772
 def auto_fit(learn, epochs:int|None=None, lr:float|None=None, minutes:float=5., most:int=10, **kwargs):
