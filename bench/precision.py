@@ -115,8 +115,8 @@ def minilm_choices() -> dict:
     from fastai.optimizer import OptimWrapper
     from mylib.nlp import freeze_word_embeddings
     make = models()['nlp: MiniLM fine-tune, bs 32']
-    choices = {'float32 (before)': (False, False, False), 'bfloat16': (True, False, False),
-               'bfloat16, word embeddings frozen (the chapter)': (True, True, False),
+    choices = {'float32 (before)': (False, False, False), 'bfloat16 (the chapter)': (True, False, False),
+               'bfloat16, word embeddings frozen': (True, True, False),
                "bfloat16, frozen, torch's fused AdamW": (True, True, True)}
     learners = {}
     for name, (bf16, freeze, fused) in choices.items():
