@@ -1,4 +1,4 @@
-"""A fastai callback that runs the forward pass in bfloat16 on a CPU's matrix units, and a profile of a training step by phase.
+"""A fastai callback that runs the forward pass in bfloat16 on a CPU's matrix units, a profile of a training step by phase, and `auto_fit`, which chooses epochs and a learning rate for the data and the machine.
 
 Docs: https://mylib-workbook.github.io/mylib/speed.html.md"""
 
