@@ -126,8 +126,8 @@ def epoch_seconds(learn, n_batches:int=3) -> float:
 
 # %% ../nbs/64_speed.ipynb #3959f772
 def auto_fit(learn, epochs:int|None=None, lr:float|None=None, minutes:float=5., most:int=10, **kwargs):
-    "Fine-tune `learn` if its pretrained body is frozen, else fit one cycle; epochs and learning rate left out are chosen for this machine and printed."
-    frozen = any(not p.requires_grad for p in learn.model.parameters())
+    "Fine-tune `learn` if it is frozen (`learn.freeze()`, as `vision_learner` leaves it), else fit one cycle; epochs and learning rate left out are chosen for this machine and printed."
+    frozen = getattr(learn.opt, 'frozen_idx', 0) > 0     # fastai's freeze(): a pretrained body, a new head
     if epochs is None:
         secs = epoch_seconds(learn)
         epochs = max(1, min(most, int(minutes * 60 / secs) - frozen))
