@@ -8,10 +8,10 @@ STAMP := $(VENV)/.mylib-installed
 PORT ?= 8888
 LAB_ARGS ?=
 NBTEST_ARGS ?=
-# nbdev-test runs notebooks side by side; one torch thread per notebook keeps the cores from being oversubscribed
+# nbdev-test runs notebooks side by side, longest first (.ci/nbtest.py); one torch thread per notebook keeps the cores from being oversubscribed
 NB_WORKERS ?= 2
 NB_THREADS ?= 1
-NBTEST := MYLIB_THREADS=$(NB_THREADS) $(BIN)/nbdev-test --timing --n-workers $(NB_WORKERS)
+NBTEST := MYLIB_THREADS=$(NB_THREADS) $(BIN)/python .ci/nbtest.py --timing --n-workers $(NB_WORKERS)
 PYTEST_ARGS ?=
 export BIN
 
