@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.mylib-installed
+# what the install depends on: pyproject.toml's dependency lists and entry points, not the whole file (nbdev-export rewrites
+# it on every run); .ci/deps.py rewrites this file only when they change, so an export does not trigger a reinstall
+DEPS := $(VENV)/.mylib-deps
 PORT ?= 8888
 LAB_ARGS ?=
 NBTEST_ARGS ?=
@@ -15,13 +18,16 @@ NBTEST := MYLIB_THREADS=$(NB_THREADS) $(BIN)/python .ci/nbtest.py --timing --n-w
 PYTEST_ARGS ?=
 export BIN
 
-.PHONY: help install hooks sysdeps data setup lab readme check-sync nbtest pytest test bench robust clean-data
+.PHONY: help install hooks sysdeps data setup lab nb readme check-sync nbtest pytest test bench robust clean-data FORCE
 
 help:  ## show the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 14
 
-$(STAMP): pyproject.toml constraints.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "mylib needs Python 3.10 or newer")'
+$(DEPS): FORCE
+	@mkdir -p $(VENV) && $(PYTHON) .ci/deps.py pyproject.toml $@
+
+$(STAMP): $(DEPS) constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mylib needs Python 3.11 or newer")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[workbook,dev]"
@@ -45,8 +51,12 @@ data: $(STAMP)  ## fetch, verify and build every dataset (data/) and pretrained 
 
 setup: install sysdeps data
 
-lab: setup  ## set everything up and open JupyterLab on the notebooks
-	$(BIN)/jupyter lab --notebook-dir=nbs --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
+lab: setup  ## set everything up and open JupyterLab on the chapters (nbs/chapters; exercises and engine beside them)
+	$(BIN)/jupyter lab --notebook-dir=nbs --ServerApp.default_url=/lab/tree/chapters --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
+
+nb: setup  ## run one notebook as the test suite does: make nb NB=10_vision (a name, or a path under nbs/)
+	@test -n "$(NB)" || { echo 'usage: make nb NB=<notebook name, e.g. 10_vision or chapters/10_vision.ipynb>'; exit 2; }
+	MYLIB_THREADS=$(NB_THREADS) $(BIN)/nbdev-test nbs --timing --do-print --file-re '^$(notdir $(basename $(NB)))\.ipynb$$' 
 
 readme: $(STAMP)  ## regenerate README.md from nbs/index.ipynb (and the results table of bench/RESULTS.md)
 	$(BIN)/python .ci/readme.py

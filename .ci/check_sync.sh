@@ -9,6 +9,7 @@ before=$(snap)
 "$BIN/nbdev-clean"
 "$BIN/nbdev-export"
 "$BIN/python" .ci/readme.py >/dev/null
+"$BIN/python" .ci/sidebar.py
 after=$(snap)
 if [ "$before" != "$after" ]; then
   echo "These files changed under nbdev-clean / nbdev-export / .ci/readme.py; commit the result:" >&2

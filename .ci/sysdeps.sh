@@ -18,5 +18,5 @@ elif command -v apt-get >/dev/null 2>&1; then
   echo "       (without Chromium the browser tests cannot run; Fashion-MNIST is then fetched with apt-get download)" >&2
 else
   echo "mylib: no apt here. For the browser tests install Chromium and set MYLIB_CHROMIUM=/path/to/chromium;" >&2
-  echo "       Fashion-MNIST's four idx files can be copied into data/.sources (python -m mylib.datasets fetch says how)." >&2
+  echo "       Fashion-MNIST's four idx files can be copied into data/.sources (python -m mylib.engine.datasets fetch says how)." >&2
 fi

@@ -32,9 +32,9 @@ def latency(model:Path, n:int=50) -> dict:
 
 def text_throughput(n:int=512, bs:int=64) -> dict:
     "Samples/s of MiniLM classifying `n` Rotten Tomatoes snippets in batches of `bs` (the fine-tuned model if saved)."
-    from mylib.core import models_path
-    from mylib.data import held_out
-    from mylib.models import minilm_tokenizer, minilm_classifier
+    from mylib.engine.core import models_path
+    from mylib.engine.data import held_out
+    from mylib.engine.models import minilm_tokenizer, minilm_classifier
     from mylib.nlp import predict_texts, load_text_model
     saved = models_path()/'minilm_rotten_tomatoes'
     fine_tuned = (saved/'config.json').exists()

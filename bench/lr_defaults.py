@@ -1,6 +1,6 @@
 """Is `fine_tune`'s default learning rate a sound stand-in for `lr_find` on a frozen pretrained model (issue 20)?
 
-`mylib.speed.auto_fit` skips `lr_find` for a frozen pretrained model and fine-tunes at fastai's default (2e-3), because
+`mylib.engine.speed.auto_fit` skips `lr_find` for a frozen pretrained model and fine-tunes at fastai's default (2e-3), because
 on a CPU `lr_find`'s 100 steps at 128 pixels take minutes. This measures both sides of that choice on photos at 128
 pixels (Fashion-MNIST items on real photo crops, resized from 64): how long `lr_find` takes and what it suggests, and
 the held-out test accuracy of the same fine-tuning (EfficientNet-Lite0, the same epochs and data) at the default and
@@ -15,14 +15,14 @@ N_TRAIN, N_VALID, N_TEST, SIZE, EPOCHS = 1000, 300, 1000, 128, 3
 
 def learner(seed:int):
     from fastai.vision.all import Resize, accuracy
-    from mylib.core import seed_everything
-    from mylib.images import folder_dls
+    from mylib.engine.core import seed_everything
+    from mylib.engine.images import folder_dls
     from mylib.vision import lite0_learner
     seed_everything(seed)
     return lite0_learner(folder_dls('fashion_clutter', item_tfms=Resize(SIZE), bs=32, n_train=N_TRAIN, n_valid=N_VALID), metrics=accuracy)
 
 def test_accuracy(seed:int, lr:float) -> float:
-    from mylib.data import evaluate_test, held_out
+    from mylib.engine.data import evaluate_test, held_out
     learn = learner(seed)
     with learn.no_bar(), learn.no_logging(): learn.fine_tune(EPOCHS, lr)
     return evaluate_test(learn, items=held_out('fashion_clutter')[:N_TEST])['accuracy']
@@ -54,6 +54,6 @@ def rows(res) -> list:
     return r + [""]
 
 if __name__ == '__main__':
-    from mylib.core import get_device
+    from mylib.engine.core import get_device
     get_device()
     print('\n'.join(rows(run(tuple(map(int, sys.argv[1:])) or (1, 2)))))

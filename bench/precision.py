@@ -2,7 +2,7 @@
 
 For each model: seconds per training batch in float32 and with `learn.to_cpu_bf16()` (the median of alternating
 rounds, so both modes see the same machine state), the same for inference batches, the split of a float32 training
-step by phase (data, forward, backward, optimizer; `mylib.speed.StepPhases`), the share of its CPU time in matrix
+step by phase (data, forward, backward, optimizer; `mylib.engine.speed.StepPhases`), the share of its CPU time in matrix
 products and convolutions (`matmul_share`), and the FLOP/s it achieves (3x the forward pass's FLOPs, counted by torch, per step)
 beside this machine's matmul peak measured in the same run. Then, for the NLP chapter's MiniLM, each choice the
 chapter could make against float32 as it was (bfloat16; the word embeddings frozen; torch's fused AdamW), for training
@@ -31,7 +31,7 @@ def _batches(dl, n):
 
 def train_step_s(learn, n:int) -> tuple:
     "Median compute seconds of a training step (forward, loss, backward, optimizer; not data) over `n` batches of a real `fit`, and the phases."
-    from mylib.speed import StepPhases, StopAfter
+    from mylib.engine.speed import StepPhases, StopAfter
     ph = StepPhases(); learn.add_cb(ph)
     try:
         with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-5, cbs=StopAfter(n))
@@ -64,12 +64,12 @@ def step_flops(learn, batch) -> int:
 def models() -> dict:
     "Each chapter's main learner, built as the chapter builds it (quick size), and its batches."
     from fastai.vision.all import Resize, Learner, accuracy, aug_transforms
-    from mylib.images import folder_dls
+    from mylib.engine.images import folder_dls
     from mylib.vision import lite0_learner, small_cnn
     from mylib.segmentation import seg_dls, lite0_unet
-    from mylib.data import train_valid
+    from mylib.engine.data import train_valid
     from mylib.nlp import text_dls, hf_learner, scratch_classifier, label_maps
-    from mylib.models import minilm_tokenizer, minilm_classifier
+    from mylib.engine.models import minilm_tokenizer, minilm_classifier
     out = {}
     def clutter():
         dls = folder_dls('fashion_clutter', n_train=500, n_valid=200, bs=32, item_tfms=Resize(64))
@@ -78,7 +78,7 @@ def models() -> dict:
         dls = folder_dls('fashion_mnist', grey=True, bs=128, n_train=5000, n_valid=1000)
         return Learner(dls, small_cnn(10, width=16), metrics=accuracy).to_channelslast(use_amp=False), dls
     def scenes():
-        from mylib.data import get_data
+        from mylib.engine.data import get_data
         p = get_data('fashion_scenes'); files = sorted((p/'train'/'images').glob('*.png'))[:400] + sorted((p/'valid'/'images').glob('*.png'))[:100]
         dls = seg_dls('fashion_scenes', files, bs=16)
         return lite0_unet(dls, last_cross=False).to_channelslast(use_amp=False), dls
@@ -92,7 +92,7 @@ def models() -> dict:
 
 def measure_one(make) -> dict:
     "fp32 and bf16 training and inference times of the learner `make()` builds, alternated `ROUNDS` times."
-    from mylib.speed import matmul_share, CPUBFloat16
+    from mylib.engine.speed import matmul_share, CPUBFloat16
     learn, dls = make()
     if hasattr(learn, 'unfreeze'): learn.unfreeze()
     va = _batches(dls.valid, INFER_BATCHES + 1)
@@ -145,7 +145,7 @@ def minilm_rows(m, threads) -> list:
     return out + [""]
 
 def run() -> dict:
-    from mylib.core import get_device
+    from mylib.engine.core import get_device
     get_device()
     peak32, peak16 = matmul_peak(torch.float32), matmul_peak(torch.bfloat16)
     res = {name: measure_one(make) for name, make in models().items()}

@@ -38,7 +38,7 @@ ROWS = [
 
 def rows() -> list:
     "Markdown lines of the table, from the chapters' recorded results; a chapter not yet run says so."
-    from mylib.core import load_results
+    from mylib.engine.core import load_results
     res = load_results()
     out = ["## Chapter results (from the notebooks' own runs)", "",
            "Held-out test split of each dataset; every figure is read from `results/<chapter>.json`, written by the "

@@ -1,6 +1,6 @@
 """`make robust`: rerun the notebooks under several seeds and thread counts, and report every claim's spread.
 
-A chapter's `claim(...)` calls are its asserted results (see `mylib.core.claim`); `save_result` stores them in
+A chapter's `claim(...)` calls are its asserted results (see `mylib.engine.core.claim`); `save_result` stores them in
 `results/<chapter>.json`. This script runs `nbdev-test` once per (seed, threads) with `MYLIB_SEED`, `MYLIB_THREADS`
 and `MYLIB_RESULTS` set, so each run keeps its own results folder under `results/robust/`, then writes
 `bench/ROBUSTNESS.md`: per claim, the worst, median and best figure over the runs, the bound and the margin.

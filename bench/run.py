@@ -17,7 +17,7 @@ import inference, lr_defaults, precision, results_table, throughput
 
 def suite_rows() -> list:
     "Per-notebook wall time from the last nbdev-test run's log (results/nbdev-test.log)."
-    from mylib.core import results_path
+    from mylib.engine.core import results_path
     log = results_path()/'nbdev-test.log'
     if not log.exists(): return ["## Notebook times", "", "No nbdev-test log yet: run `make nbtest` first.", ""]
     times = re.findall(r'^(\S+\.ipynb): (\d+) secs', log.read_text(), flags=re.M)
@@ -28,7 +28,7 @@ def suite_rows() -> list:
     return rows + ["", "Goal (issue 18): whole nbdev-test ≤ 8 minutes (480 s) on the 2-core machine; the notebooks start longest first (.ci/nbtest.py).", ""]
 
 def main():
-    from mylib.core import get_device
+    from mylib.engine.core import get_device
     get_device()
     machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
     out = [f"# Benchmarks", "", f"Machine: {machine}. Date: {time.strftime('%Y-%m-%d %H:%M')}. Regenerate with `make bench`.", ""]

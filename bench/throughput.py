@@ -17,8 +17,8 @@ N, BS, REPEATS = 12800, 128, 7
 
 def setup_data():
     "The first `N` training files, their pixels as floats in [0, 1] (decoded by the workbook's cache), and labels."
-    from mylib.images import folder_items, pixel_cache
-    from mylib.data import split_of
+    from mylib.engine.images import folder_items, pixel_cache
+    from mylib.engine.data import split_of
     files = [f for f in folder_items('fashion_mnist') if split_of(f) == 'train'][:N]
     x = pixel_cache(files, grey=True).float() / 255
     classes = sorted({f.parent.name for f in files})
@@ -54,14 +54,14 @@ def fastai_tensors(x, y) -> float:
 def fastai_files(files, cache:bool=True) -> float:
     "Images/s of the workbook's pipeline: `folder_dls` from the PNG files on disk (cached pixels, or item by item)."
     from fastai.learner import Learner
-    from mylib.images import folder_dls
+    from mylib.engine.images import folder_dls
     dls = folder_dls('fashion_mnist', grey=True, bs=BS, n_train=len(files), drop_last=True, cache=cache)
     learn = Learner(dls, model())
     return _time_fit(learn)
 
 def cache_build_s(files) -> dict:
     "Seconds to build the cached `DataLoaders`: decoding every image (first use), and loading the saved pixels (later uses)."
-    from mylib.images import folder_dls, folder_items, pixel_cache_path
+    from mylib.engine.images import folder_dls, folder_items, pixel_cache_path
     items = folder_items('fashion_mnist', n_train=len(files))
     pixel_cache_path(items, True).unlink(missing_ok=True)
     t = time.perf_counter(); folder_dls('fashion_mnist', grey=True, bs=BS, n_train=len(files)); first = time.perf_counter() - t
@@ -79,7 +79,7 @@ def _time_fit(learn) -> float:
     return len(learn.dls.train) * BS / dt
 
 def run() -> dict:
-    from mylib.core import get_device
+    from mylib.engine.core import get_device
     get_device()
     files, x, y = setup_data()
     build = cache_build_s(files)

@@ -8,7 +8,7 @@ ARTIFACTS = ROOT/'test-artifacts'
 
 def small_dataset(dest:Path, n:int=10) -> dict:
     "Copy `n` real face and `n` non-face photos into `dest/{train,valid}/<label>/`; return their bytes by path."
-    from mylib.data import get_data
+    from mylib.engine.data import get_data
     src = get_data('lfw_faces')
     for split in ('train', 'valid'):
         for label in ('face', 'not_face'):
@@ -26,7 +26,7 @@ def test_crash_between_journal_and_move_loses_nothing(tmp_path):
     "A process killed after journalling a move but before making it: the next process recovers, both ways."
     root = tmp_path/'ds'; before = small_dataset(root)
     files = sorted(str(p) for p in (root/'train'/'face').glob('*.png'))[:3]
-    code = (f"import os\nimport mylib.journal as jr\nreal, n = jr.move_no_clobber, [0]\n"
+    code = (f"import os\nimport mylib.engine.journal as jr\nreal, n = jr.move_no_clobber, [0]\n"
             f"def dies(src, dst):\n    if n[0] == 1: os._exit(9)   # the second move is journalled, then the process dies\n"
             f"    n[0] += 1; real(src, dst)\n"
             f"jr.move_no_clobber = dies\n"
@@ -34,17 +34,17 @@ def test_crash_between_journal_and_move_loses_nothing(tmp_path):
     r = run_py(code); assert r.returncode == 9, r.stderr
     # nothing lost even before recovery: every original byte string is somewhere under root
     assert all_bytes(root) == sorted(before.values())
-    r = run_py(f"from mylib.journal import Journal\nj = Journal({str(root)!r})\nassert j.incomplete()\nprint(j.recover('rollback'))")
+    r = run_py(f"from mylib.engine.journal import Journal\nj = Journal({str(root)!r})\nassert j.incomplete()\nprint(j.recover('rollback'))")
     assert r.returncode == 0, r.stderr
     assert snapshot(root) == before
     # the same crash, completed instead
     run_py(code)
-    r = run_py(f"from mylib.journal import Journal\nprint(Journal({str(root)!r}).recover('complete'))")
+    r = run_py(f"from mylib.engine.journal import Journal\nprint(Journal({str(root)!r}).recover('complete'))")
     assert r.returncode == 0, r.stderr
     assert not Path(files[0]).exists() and not Path(files[1]).exists() and (root/'train'/'not_face'/Path(files[1]).name).exists()
     assert all_bytes(root) == sorted(before.values())
     # and a completed batch can be undone
-    r = run_py(f"from mylib.journal import Journal\nprint(Journal({str(root)!r}).undo())")
+    r = run_py(f"from mylib.engine.journal import Journal\nprint(Journal({str(root)!r}).undo())")
     assert r.returncode == 0, r.stderr
     assert snapshot(root) == before
 
@@ -60,7 +60,7 @@ def test_csv_round_trip_and_bad_csv(tmp_path):
 
 NB_CELLS = lambda root: [
     "import torch\nfrom fastai.vision.all import Learner, accuracy\n"
-    "from mylib.images import folder_dls; from mylib.vision import small_cnn\nfrom mylib.cleaning import rank_by_loss, ImageCleaner\n"
+    "from mylib.engine.images import folder_dls; from mylib.vision import small_cnn\nfrom mylib.cleaning import rank_by_loss, ImageCleaner\n"
     f"root = {str(root)!r}\ndls = folder_dls(root, grey=True, bs=8)\n"
     "learn = Learner(dls, small_cnn(2, width=8), metrics=accuracy)\n"
     "with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3)\n"
@@ -140,7 +140,7 @@ def test_widget_in_voila(tmp_path, browser):
 
 def test_apply_refuses_escapes_before_moving_anything(tmp_path):
     "Actions that are paths, unknown classes, and files outside the dataset are all refused before any file moves."
-    from mylib.journal import Journal; from mylib.cleaning import Decisions
+    from mylib.engine.journal import Journal; from mylib.cleaning import Decisions
     root = tmp_path/'ds'; before = small_dataset(root)
     outside = tmp_path/'outside'/'keepme.png'; outside.parent.mkdir(); outside.write_bytes(b'the user\'s own file')
     face = sorted((root/'train'/'face').glob('*.png'))

@@ -49,7 +49,7 @@ def kill_after_moves(proc, root:Path, op_count:int, delay:float):
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL); proc.wait()
 
-def journal(root): return f"from mylib.journal import Journal\nj = Journal({str(root)!r})\n"
+def journal(root): return f"from mylib.engine.journal import Journal\nj = Journal({str(root)!r})\n"
 
 @pytest.mark.parametrize('run', range(6))
 def test_sigkill_during_apply_then_recover(tmp_path, run):
@@ -60,7 +60,7 @@ def test_sigkill_during_apply_then_recover(tmp_path, run):
     kill_after_moves(proc, root, moves_before + random.Random(run).randrange(20), random.Random(run).uniform(0, 0.006))
     assert proc.returncode == -signal.SIGKILL and n_ops(root, 'commit') == 0
     assert contents(root) == before                                 # even before recovery: every file is there, once
-    from mylib.journal import Journal
+    from mylib.engine.journal import Journal
     j = Journal(root)
     assert j.incomplete() and not j.busy()
     with pytest.raises(RuntimeError, match='interrupted'): j.apply({files[0]: 'delete'})
@@ -75,7 +75,7 @@ def test_sigkill_during_apply_then_recover(tmp_path, run):
 @pytest.mark.parametrize('run', range(6))
 def test_sigkill_during_undo_then_recover(tmp_path, run):
     "Kill an undo at a random point: no duplicates (`*_1.png`), and the undo can be completed or rolled back."
-    from mylib.journal import Journal
+    from mylib.engine.journal import Journal
     root = tmp_path/'ds'; files = make_dataset(root); before, where = hashes(root), layout(root)
     Journal(root).apply(decisions(files)); applied = layout(root)
     moves_before = n_ops(root, 'move')
@@ -94,9 +94,9 @@ def test_sigkill_during_undo_then_recover(tmp_path, run):
 
 def test_sigkill_during_recover(tmp_path):
     "A recovery killed midway is itself recoverable: run it again and the state is clean."
-    from mylib.journal import Journal
+    from mylib.engine.journal import Journal
     root = tmp_path/'ds'; files = make_dataset(root, n=40); before, where = hashes(root), layout(root)
-    import mylib.journal as jr
+    import mylib.engine.journal as jr
     real, n = jr.move_no_clobber, [0]
     def dies(src, dst):                                       # the 61st move is journalled, then the apply stops
         if n[0] == 60: raise SystemExit('simulated crash')
@@ -116,7 +116,7 @@ def test_sigkill_during_recover(tmp_path):
 
 def test_second_process_is_refused_while_one_applies(tmp_path):
     "While one process applies, another sees no interrupted batch and every change it tries is refused; a kill then frees it."
-    from mylib.journal import Journal, CleaningBusy
+    from mylib.engine.journal import Journal, CleaningBusy
     root = tmp_path/'ds'; files = make_dataset(root, n=60); before, where = hashes(root), layout(root)
     proc = start(journal(root) + f"j.apply({decisions(files)!r})\nprint('committed')")
     while n_ops(root, 'move') < 5: assert proc.poll() is None; time.sleep(0.001)
@@ -133,7 +133,7 @@ def test_second_process_is_refused_while_one_applies(tmp_path):
 
 def test_second_process_waits_for_a_finished_apply(tmp_path):
     "Once the applying process finishes, the other one can undo it normally."
-    from mylib.journal import Journal, CleaningBusy
+    from mylib.engine.journal import Journal, CleaningBusy
     root = tmp_path/'ds'; files = make_dataset(root, n=20); where = layout(root)
     proc = start(journal(root) + f"j.apply({decisions(files)!r})\nprint('committed')")
     assert proc.communicate(timeout=120)[0].strip() == 'committed'

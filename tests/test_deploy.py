@@ -13,10 +13,10 @@ def saved(tmp_path_factory):
     r = run_py(f"""
 import json
 from fastai.vision.all import accuracy, Resize
-from mylib.core import setup
-from mylib.images import folder_dls
+from mylib.engine.core import setup
+from mylib.engine.images import folder_dls
 from mylib.vision import lite0_learner
-from mylib.checkpoint import save_classifier
+from mylib.engine.checkpoint import save_classifier
 from mylib.deployment import sample_photos, predict_files
 setup()
 learn = lite0_learner(folder_dls('fashion_clutter', n_train=64, n_valid=32, item_tfms=Resize(64), bs=16), metrics=accuracy)
@@ -51,7 +51,7 @@ def test_cli_missing_and_corrupt_files(saved, tmp_path):
 def test_safe_format_predicts_the_same_in_a_fresh_process(saved):
     "Loaded from safetensors + config in another process, from `/`: the learner's classes, probabilities to 1e-4."
     import pandas as pd
-    r = run_py(f"from mylib.checkpoint import load_classifier\nfrom mylib.deployment import predict_files, sample_photos\n"
+    r = run_py(f"from mylib.engine.checkpoint import load_classifier\nfrom mylib.deployment import predict_files, sample_photos\n"
                f"print(predict_files(load_classifier({str(saved/'clothes')!r}), list(sample_photos().values())).to_json())", cwd='/')
     assert r.returncode == 0, r.stderr[-2000:]
     there, here = (pd.read_json(s) for s in (__import__('io').StringIO(r.stdout.strip().splitlines()[-1]), saved/'probs.json'))
@@ -63,7 +63,7 @@ def test_swapped_weights_refused(saved, tmp_path):
     "Weights replaced by other valid weights of the same shapes: refused by checksum, before anything predicts."
     import torch
     from safetensors.torch import load_file, save_file
-    from mylib.checkpoint import load_classifier, CheckpointError
+    from mylib.engine.checkpoint import load_classifier, CheckpointError
     m = shutil.copytree(saved/'clothes', tmp_path/'m')
     sd = load_file(str(m/'model.safetensors')); save_file({k: v + 0.01 if v.is_floating_point() else v for k, v in sd.items()}, str(m/'model.safetensors'))
     with pytest.raises(CheckpointError, match='sha256 differs'): load_classifier(m)
@@ -102,7 +102,7 @@ def offline_page(browser):
     return page
 
 def test_app_in_voila(saved, tmp_path, browser):
-    write_notebook(tmp_path/'app.ipynb', f"from mylib.checkpoint import load_classifier\nfrom mylib.deployment import classifier_app\n"
+    write_notebook(tmp_path/'app.ipynb', f"from mylib.engine.checkpoint import load_classifier\nfrom mylib.deployment import classifier_app\n"
                                          f"classifier_app(load_classifier({str(saved/'clothes')!r}))")
     bad = tmp_path/'notes.png'; bad.write_text('this is text, not a picture')
     port = free_port()

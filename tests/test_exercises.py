@@ -22,7 +22,7 @@ def test_exercise_check_hint_and_progress_in_jupyterlab(lab, browser, tmp_path):
     results = tmp_path/'results'
     write_notebook(lab[2]/'exercise.ipynb',
                    f"import os; os.environ['MYLIB_RESULTS'] = {str(results)!r}   # this test's progress, not yours\n"
-                   "from mylib.exercises import ____, progress\nfrom mylib.ex_vision import *",
+                   "from mylib.exercises import ____, progress\nfrom mylib.exercises.vision import *",
                    "def error_rate(probs, targets):\n    return ____\n\nex2.check(error_rate)",
                    "ex2.hint()",
                    "progress('vision')")
@@ -49,7 +49,7 @@ def test_exercise_check_hint_and_progress_in_jupyterlab(lab, browser, tmp_path):
 def test_readme_exercise_counts_match_the_sets():
     "The chapter table's exercise counts are those of the exercise sets (so they can't go stale)."
     import importlib, re
-    from mylib.exercises import Exercise, Thought
+    from mylib.engine.checker import Exercise, Thought
     rows = [l.split('|') for l in (ROOT/'README.md').read_text().splitlines() if re.match(r'\| `\d\d_', l)]
     counted = {r[1].strip().strip('`'): r[4].strip() for r in rows if r[4].strip()}
     assert len(counted) == 8, counted

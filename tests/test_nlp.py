@@ -7,8 +7,8 @@ TEXTS = ["A triumph.", "Two hours of my life I will never get back.", "", "long 
 def test_saved_model_reloads_in_fresh_process(tmp_path):
     save = f"""
 import torch, json
-from mylib.core import seed_everything
-from mylib.models import minilm_tokenizer, minilm_classifier
+from mylib.engine.core import seed_everything
+from mylib.engine.models import minilm_tokenizer, minilm_classifier
 from mylib.nlp import HFClassifier, label_maps, predict_texts, save_text_model
 seed_everything(0)
 tok = minilm_tokenizer(); model = HFClassifier(minilm_classifier(2, **label_maps(['rotten', 'fresh'])))
@@ -37,9 +37,9 @@ def test_changed_or_pickled_weights_refused(tmp_path):
     "A weights file changed after saving, or a folder with no checksums, is refused before transformers reads it."
     r = run_py(f"""
 import shutil
-from mylib.models import minilm_tokenizer, minilm_classifier
+from mylib.engine.models import minilm_tokenizer, minilm_classifier
 from mylib.nlp import save_text_model, load_text_model
-from mylib.checkpoint import CheckpointError
+from mylib.engine.checkpoint import CheckpointError
 p = save_text_model(minilm_classifier(2), minilm_tokenizer(), {str(tmp_path/'m')!r})
 assert 'model.safetensors' in __import__('json').loads((p/'mylib.json').read_text())['files']
 w = p/'model.safetensors'; b = bytearray(w.read_bytes()); b[-1] ^= 1; w.write_bytes(bytes(b))
@@ -55,7 +55,7 @@ print('ok')
 def test_bad_texts_and_tables_say_what_to_do():
     "One string, missing texts, a missing column or an unknown label: a clear error before any tokenizing or training."
     import pandas as pd, pytest
-    from mylib.models import minilm_tokenizer
+    from mylib.engine.models import minilm_tokenizer
     from mylib.nlp import check_texts, text_dls
     with pytest.raises(TypeError, match=r'not one string'): check_texts("A triumph.")
     with pytest.raises(ValueError, match=r'item 1 is None'): check_texts(["fine", None, float('nan')])
@@ -70,7 +70,7 @@ def test_own_texts_with_other_column_names_train_without_fastai_all():
     "A learner's own texts (columns `review`, `sentiment`), in a fresh process that never imports fastai.callback.all."
     r = run_py("""
 import pandas as pd
-from mylib.models import minilm_tokenizer, minilm_classifier
+from mylib.engine.models import minilm_tokenizer, minilm_classifier
 from mylib.nlp import text_dls, hf_learner, label_maps
 good = ['a joy to watch', 'wonderful and warm', 'brilliant acting', 'I loved it']
 bad = ['a dull mess', 'boring and slow', 'awful script', 'I hated it']
@@ -97,8 +97,8 @@ def test_inspect_texts():
 def test_frozen_word_embeddings_stay_pretrained_under_cpu_bf16():
     "The chapter's CPU recipe: bfloat16 forward, word embeddings frozen; they stay as loaded, the rest trains, weights stay float32."
     import pandas as pd, torch
-    import mylib.speed
-    from mylib.models import minilm_tokenizer, minilm_classifier
+    import mylib.engine.speed
+    from mylib.engine.models import minilm_tokenizer, minilm_classifier
     from mylib.nlp import text_dls, hf_learner, label_maps, freeze_word_embeddings
     df = pd.DataFrame(dict(text=['a joy', 'a mess', 'warm and wise', 'dull'], label=['fresh', 'rotten'] * 2))
     dls = text_dls(minilm_tokenizer(), df, df, ['rotten', 'fresh'], bs=2)

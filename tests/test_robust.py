@@ -7,7 +7,7 @@ sys.path.insert(0, str(ROOT/'bench'))
 def run_claims(results:Path, seed:int, code:str) -> subprocess.CompletedProcess:
     "Run `code` in a fresh process as a chapter would, with its results going to `results` and seed `seed`."
     env = {**os.environ, 'MYLIB_RESULTS': str(results), 'MYLIB_SEED': str(seed), 'MYLIB_THREADS': '1'}
-    return subprocess.run([sys.executable, '-c', "from mylib.core import setup, claim, save_result\nsetup()\n" + code],
+    return subprocess.run([sys.executable, '-c', "from mylib.engine.core import setup, claim, save_result\nsetup()\n" + code],
                           env=env, capture_output=True, text=True)
 
 def test_report_spread_failures_and_reruns(tmp_path, monkeypatch):

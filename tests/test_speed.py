@@ -1,4 +1,4 @@
-"`mylib.speed` beyond its notebook: `to_cpu_bf16` on CPUs with and without bfloat16 instructions."
+"`mylib.engine.speed` beyond its notebook: `to_cpu_bf16` on CPUs with and without bfloat16 instructions."
 import pytest, torch
 
 def test_to_cpu_bf16_only_where_the_cpu_has_bfloat16(monkeypatch):
@@ -6,7 +6,7 @@ def test_to_cpu_bf16_only_where_the_cpu_has_bfloat16(monkeypatch):
     from torch import nn
     from fastai.data.core import DataLoaders
     from fastai.learner import Learner
-    import mylib.speed as speed
+    import mylib.engine.speed as speed
     def learner():
         dl = torch.utils.data.DataLoader([(torch.randn(4), 0)] * 8, batch_size=4)
         return Learner(DataLoaders(dl, dl), nn.Linear(4, 2), loss_func=nn.CrossEntropyLoss())

@@ -56,7 +56,7 @@ def test_numeric_target_is_regression_with_a_regression_baseline():
     import torch
     from fastai.tabular.all import tabular_learner, rmse
     from mylib.tabular import gbm_baseline
-    from mylib.data import evaluate_test
+    from mylib.engine.data import evaluate_test
     df, test = _quantity_table(500, 0).assign(is_valid=lambda d: np.arange(len(d)) % 5 == 0), _quantity_table(200, 1)
     dls = table_dls(df, ['kind'], ['x1', 'x2'], 'y')
     assert dls.c == 1 and dls.train.bs == 16                      # regression; 400 training rows: 25 steps an epoch, not 1
@@ -71,8 +71,8 @@ def test_auto_fit_chooses_sound_defaults_for_an_own_table(capsys):
     "auto_fit on the same kind of own table: epochs and lr_find's learning rate chosen and printed, and as good a net."
     import torch
     from fastai.tabular.all import tabular_learner, rmse
-    from mylib.data import evaluate_test
-    from mylib.speed import auto_fit
+    from mylib.engine.data import evaluate_test
+    from mylib.engine.speed import auto_fit
     df, test = _quantity_table(500, 0).assign(is_valid=lambda d: np.arange(len(d)) % 5 == 0), _quantity_table(200, 1)
     torch.manual_seed(0)
     learn = tabular_learner(table_dls(df, ['kind'], ['x1', 'x2'], 'y'), metrics=rmse)

@@ -17,7 +17,7 @@ def folder(tmp_path, monkeypatch):
 def batches(dl): return [(x.clone(), y.clone()) for x, y in dl]
 
 def test_cached_equals_file_pipeline(folder):
-    from mylib.images import folder_dls, CachedImageDL
+    from mylib.engine.images import folder_dls, CachedImageDL
     fast, slow = folder_dls(folder, grey=True, bs=4, shuffle=False), folder_dls(folder, grey=True, bs=4, cache=False, shuffle=False)
     assert isinstance(fast.train, CachedImageDL) and fast.train._batch_source() is not None
     assert not isinstance(slow.train, CachedImageDL)
@@ -26,7 +26,7 @@ def test_cached_equals_file_pipeline(folder):
     assert len(list((folder.parent/'data'/'.pixels').glob('*.pt'))) == 1
 
 def test_changed_file_is_decoded_again(folder):
-    from mylib.images import folder_dls
+    from mylib.engine.images import folder_dls
     f = folder/'valid'/'a'/'0.png'
     def pixels_of_f():
         dl = folder_dls(folder, grey=True, bs=4).valid
@@ -38,7 +38,7 @@ def test_changed_file_is_decoded_again(folder):
     assert before.max() > 0 and after.max() == 0
 
 def test_damaged_cache_file_is_rebuilt(folder):
-    from mylib.images import folder_dls
+    from mylib.engine.images import folder_dls
     good = folder_dls(folder, grey=True, bs=4).valid.one_batch()[0]
     cache, = (folder.parent/'data'/'.pixels').glob('*.pt')
     cache.write_bytes(cache.read_bytes()[:100])
@@ -47,14 +47,14 @@ def test_damaged_cache_file_is_rebuilt(folder):
 
 def test_mixed_sizes_fall_back(folder):
     from fastai.vision.all import Resize
-    from mylib.images import folder_dls, pixel_cache, folder_items, CachedImageDL
+    from mylib.engine.images import folder_dls, pixel_cache, folder_items, CachedImageDL
     Image.fromarray(np.zeros((30, 30), np.uint8)).save(folder/'train'/'a'/'0.png')
     assert pixel_cache(folder_items(folder), grey=True) is None
     dls = folder_dls(folder, grey=True, bs=4, item_tfms=Resize(28))
     assert not isinstance(dls.train, CachedImageDL) and dls.train.one_batch()[0].shape == (4, 1, 28, 28)
 
 def test_corrupt_image_names_the_file(folder):
-    from mylib.images import folder_dls
+    from mylib.engine.images import folder_dls
     bad = folder/'train'/'b'/'1.png'
     bad.write_bytes(b'not a png')
     with pytest.raises(ValueError, match=r'1\.png is not an image.*find_bad_images'): folder_dls(folder, grey=True)
@@ -63,7 +63,7 @@ def test_corrupt_image_names_the_file(folder):
 def test_export_carries_no_pixels(folder, tmp_path):
     from fastai.vision.all import Learner, load_learner
     from torch import nn
-    from mylib.images import folder_dls
+    from mylib.engine.images import folder_dls
     dls = folder_dls(folder, grey=True, bs=4)
     learn = Learner(dls, nn.Sequential(nn.Flatten(), nn.Linear(28*28, 2)))
     learn.export(tmp_path/'m.pkl')
@@ -78,7 +78,7 @@ def test_own_image_folders_say_what_is_missing(tmp_path):
     import numpy as np, pytest
     from PIL import Image
     from fastai.vision.all import Resize
-    from mylib.images import folder_dls
+    from mylib.engine.images import folder_dls
     for split, cls, n in [('train', 'cat', 3), ('train', 'dog', 3), ('valid', 'cat', 2), ('valid', 'dog', 2)]:
         (tmp_path/split/cls).mkdir(parents=True, exist_ok=True)
         for i in range(n): Image.fromarray(np.zeros((8 + i, 8, 3), np.uint8)).save(tmp_path/split/cls/f'{i}.png')
@@ -97,7 +97,7 @@ def test_own_image_folders_say_what_is_missing(tmp_path):
 @pytest.mark.parametrize('cache', [True, False])
 def test_16bit_png_is_scaled_not_clipped(folder, cache):
     "A 16-bit grey PNG (mid-grey 125 x 257) reads as grey 125, with and without the pixel cache."
-    from mylib.images import folder_dls
+    from mylib.engine.images import folder_dls
     f = folder/'valid'/'a'/'0.png'
     Image.fromarray(np.full((28, 28), 125 * 257, np.uint16)).save(f)
     assert Image.open(f).mode.startswith('I')
@@ -107,7 +107,7 @@ def test_16bit_png_is_scaled_not_clipped(folder, cache):
 
 def test_swapped_files_with_same_size_and_times_are_decoded_again(folder):
     "Two same-size images swapped between class folders (`mv`, timestamps kept): the cache notices."
-    from mylib.images import folder_dls
+    from mylib.engine.images import folder_dls
     a, b = folder/'train'/'a'/'0.png', folder/'train'/'b'/'0.png'
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(a, compress_level=0)   # uncompressed: the same size
     Image.fromarray(np.full((28, 28), 255, np.uint8)).save(b, compress_level=0)
@@ -123,7 +123,7 @@ def test_swapped_files_with_same_size_and_times_are_decoded_again(folder):
 
 def test_non_utf8_file_name_trains(folder):
     "A file name that is not valid UTF-8 (possible on Linux) is read and batched like any other."
-    from mylib.images import folder_dls
+    from mylib.engine.images import folder_dls
     raw = os.fsencode(folder/'train'/'a') + b'/caf\xe9.png'
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(os.fsdecode(raw))
     dls = folder_dls(folder, grey=True, bs=4)
@@ -134,7 +134,7 @@ def test_truncated_jpeg_with_resize_names_the_file(folder):
     "A JPEG cut short, in a folder read with `Resize` (no pixel cache): the error names the file and what to do."
     import io
     from fastai.vision.all import Resize
-    from mylib.images import folder_dls
+    from mylib.engine.images import folder_dls
     buf = io.BytesIO(); Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(buf, format='JPEG')
     bad = folder/'valid'/'b'/'cut.jpg'; bad.write_bytes(buf.getvalue()[:400])
     dls = folder_dls(folder, item_tfms=Resize(32), bs=16)
@@ -143,8 +143,8 @@ def test_truncated_jpeg_with_resize_names_the_file(folder):
 def test_splits_leak_check_and_test_evaluation_on_own_folder(tmp_path):
     "A learner's own folder with train/valid/test: splits, the leak check and test evaluation need no registry name."
     from fastai.vision.all import Learner, accuracy
-    from mylib.data import train_valid, held_out, check_no_test, evaluate_test, DataError
-    from mylib.images import folder_dls; from mylib.vision import small_cnn
+    from mylib.engine.data import train_valid, held_out, check_no_test, evaluate_test, DataError
+    from mylib.engine.images import folder_dls; from mylib.vision import small_cnn
     rng = np.random.default_rng(0)
     for split, n in (('train', 6), ('valid', 2), ('test', 3)):
         for cls in ('dark', 'light'):
@@ -158,7 +158,7 @@ def test_splits_leak_check_and_test_evaluation_on_own_folder(tmp_path):
     res = evaluate_test(learn, tmp_path)
     assert set(res) == {'loss', 'accuracy'} and evaluate_test(learn, items=held_out(tmp_path)) == res
     from mylib.vision import pixel_baseline, images_to_array
-    from mylib.data import split_of
+    from mylib.engine.data import split_of
     assert images_to_array(held_out(tmp_path), size=6).shape == (6, 36)
     assert pixel_baseline([f for f in train_valid(tmp_path) if split_of(f) == 'train'], held_out(tmp_path), size=6) == 1.0
     with pytest.raises(DataError, match='no test/ folder'): held_out(tmp_path/'test')
@@ -166,7 +166,7 @@ def test_splits_leak_check_and_test_evaluation_on_own_folder(tmp_path):
 
 def test_inspect_images_reports_each_problem(tmp_path):
     "inspect_images on a good own folder, then on one with each problem a learner's folder tends to have."
-    from mylib.images import inspect_images
+    from mylib.engine.images import inspect_images
     rng = np.random.default_rng(0)
     def img(p, size=(16, 16)):
         p.parent.mkdir(parents=True, exist_ok=True); Image.fromarray(rng.integers(0, 255, (*size, 3), dtype=np.uint8)).save(p)
