@@ -22,6 +22,8 @@ def chapter_results() -> str:
     return section.split('\n', 1)[1].strip()
 
 out = out.replace('<!-- chapter results -->', chapter_results())
+import re
+out = re.sub(r'\]\(((?:chapters|exercises|engine)/)', r'](nbs/\1', out)   # the index links as the docs site sees them (from nbs/), the README from the root
 dest = root/'README.md'
 if not dest.exists() or dest.read_text() != out: dest.write_text(out); print('README.md written')
 else: print('README.md up to date')

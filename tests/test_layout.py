@@ -211,3 +211,14 @@ def test_documented_commands_run():
             heavy = not (c.startswith('mylib-data list'))
             r = subprocess.run(words[:3 if words[0] == sys.executable else 1] + ['--help'] if heavy else words, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, f"{c!r} failed: {r.stderr[-500:]}"
+
+def test_links_between_notebooks_resolve():
+    "A notebook's links to other notebooks (relative, as the docs site needs them) point at files that exist."
+    broken = []
+    for p in NBS.rglob('*.ipynb'):
+        if '.ipynb_checkpoints' in p.parts: continue
+        for c in _nb_cells(p):
+            if c['cell_type'] != 'markdown': continue
+            for link in re.findall(r'\]\(([^)#\s]+\.ipynb)', _src(c)):
+                if not link.startswith('http') and not (p.parent/link).exists(): broken.append((str(p.relative_to(NBS)), link))
+    assert not broken, broken
