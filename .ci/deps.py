@@ -1,4 +1,4 @@
-"""Write what the install depends on (pyproject.toml's dependencies, extras and scripts) to a stamp file, only if it changed.
+"""Write what the install depends on (pyproject.toml's dependencies, extras, scripts and packages) to a stamp file, only if it changed.
 
 `make` reinstalls the package when the stamp is newer than the install; nbdev-export rewrites pyproject.toml on every run,
 so depending on the whole file would reinstall after every export. Standard library only: it runs before the venv exists.
@@ -10,8 +10,9 @@ from pathlib import Path
 
 def deps_text(pyproject) -> str:
     "The parts of `pyproject` that change what `pip install` does, as stable text."
-    proj = tomllib.loads(Path(pyproject).read_text())['project']
+    cfg = tomllib.loads(Path(pyproject).read_text()); proj = cfg['project']
     keep = {k: proj.get(k) for k in ('name', 'requires-python', 'dependencies', 'optional-dependencies', 'scripts', 'entry-points')}
+    keep['setuptools'] = cfg.get('tool', {}).get('setuptools')   # which packages are installed
     return json.dumps(keep, indent=1, sort_keys=True) + '\n'
 
 if __name__ == '__main__':
