@@ -86,7 +86,7 @@ class _OldModule(importlib.abc.Loader):
         old, new = module.__name__, MOVED_MODULES[module.__name__]
         module.__getattr__ = _module_getattr(old)
         module.__doc__ = f"Moved: {old} is now {new}. Importing from here still works for a while, with a DeprecationWarning."
-        module.__all__ = [n for n in getattr(importlib.import_module(new), '__all__', []) if n not in ('progress',) or old != 'mylib.core']
+        module.__all__ = list(getattr(importlib.import_module(new), '__all__', []))   # `from old import *` still works, name by name
     def get_code(self, fullname):   # `python -m old.module`: say what replaced it, exit non-zero
         cmd = MOVED_COMMANDS.get(fullname)
         msg = (f"python -m {fullname} is gone: run `{cmd}` (or `{cmd} --help`)" if cmd else
