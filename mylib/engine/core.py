@@ -14,6 +14,9 @@ import hashlib, os, json, time, platform, warnings
 # fastai's own imports call torch.jit.script, which torch flags as deprecated: a warning no learner can act on, at the
 # top of every command line. Every mylib module imports this one before fastai, so it is silenced here.
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
+# pandas 3 hands out read-only arrays; fastai's tabular batches turn them into tensors it only reads, and torch warns
+# that writing to them would be undefined. Nothing writes to them, so the warning is noise.
+warnings.filterwarnings('ignore', message=r'The given NumPy array is not writable', category=UserWarning)
 from pathlib import Path
 import torch
 from fastai.torch_core import set_seed, default_device
