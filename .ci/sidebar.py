@@ -9,7 +9,7 @@ SECTIONS = [('Chapters', 'chapters'), ('Exercises', 'exercises'), ('Engine', 'en
 
 def sidebar(nbs:Path) -> str:
     "The sidebar YAML for the notebooks under `nbs`."
-    out = ['website:', '  sidebar:', '    contents:', '      - section: Start here', '        contents:', '          - index.ipynb']
+    out = ['website:', '  sidebar:', '    contents:', '      - section: Start here', '        contents:', '          - index.ipynb', '          - concepts.ipynb']
     for title, folder in SECTIONS:
         files = sorted(p.name for p in (nbs/folder).glob('*.ipynb') if not p.name.startswith(('_', '.')))
         out += [f'      - section: {title}']
