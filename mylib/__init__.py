@@ -21,6 +21,7 @@ MOVED_NAMES = {  # names that left their module for another one: {old module: {n
     'mylib.checkpoint': {**dict.fromkeys(['ImageError', 'open_image', 'read_image', 'find_bad_images'], 'mylib.workbook'),
                          **dict.fromkeys(['CheckedImage', 'CheckedImageBW', 'MAX_PIXELS', 'printable'], 'mylib.engine.image_reader'),
                          'file_sha256': 'mylib.engine.core'},
+    'mylib.collab': dict.fromkeys(['ItemKNN', 'ridge_biases'], 'mylib.collab_further'),
     'mylib.cleaning': dict.fromkeys(['CleaningBusy', 'Journal', 'free_name', 'move_no_clobber'], 'mylib.engine.journal'),
     'mylib.data': {**dict.fromkeys(['BUILT_SUMS', 'Entry', 'ONLINE', 'PackageFile', 'build_entry', 'fetch_sources', 'register',
                                     'sources_path'], 'mylib.engine.hub'),

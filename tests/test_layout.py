@@ -6,7 +6,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LIB, NBS = ROOT/'mylib', ROOT/'nbs'
 BIN = Path(sys.executable).parent
-LEARNER_FACING = re.compile(r'^mylib\.(workbook|exercises(\.\w+)?|vision|segmentation|tabular|collab|cleaning|deployment|foundations|nlp|train)$')
+LEARNER_FACING = re.compile(r'^mylib\.(workbook|exercises(\.\w+)?|vision|segmentation|tabular|collab|cleaning|deployment|foundations|nlp|train|\w+_further)$')
 
 def _nb_cells(p:Path): return json.loads(p.read_text())['cells']
 def _src(c): return ''.join(c['source'])

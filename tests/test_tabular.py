@@ -84,7 +84,7 @@ def test_auto_fit_chooses_sound_defaults_for_an_own_table(capsys):
 
 def test_itemknn_on_ratings_without_timestamps():
     "Ratings without a timestamp column: fit says which column is missing and how to go without; time=None works."
-    from mylib.collab import ItemKNN
+    from mylib.collab_further import ItemKNN
     df = pd.DataFrame(dict(user_id=[1, 1, 2, 2, 3, 3], movie_id=[10, 20, 10, 30, 20, 30], rating=[4., 5, 3, 2, 4, 1]))
     with pytest.raises(ValueError, match=r"needs columns \['timestamp'\].*time=None"): ItemKNN().fit(df)
     with pytest.raises(TypeError, match="'rating' should hold numbers"): ItemKNN(time=None).fit(df.assign(rating='good'))
