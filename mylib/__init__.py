@@ -22,6 +22,7 @@ MOVED_NAMES = {  # names that left their module for another one: {old module: {n
                          **dict.fromkeys(['CheckedImage', 'CheckedImageBW', 'MAX_PIXELS', 'printable'], 'mylib.engine.image_reader'),
                          'file_sha256': 'mylib.engine.core'},
     'mylib.collab': dict.fromkeys(['ItemKNN', 'ridge_biases'], 'mylib.collab_further'),
+    'mylib.tabular': dict.fromkeys(['tree_bins', 'piecewise_linear'], 'mylib.tabular_further'),
     'mylib.cleaning': dict.fromkeys(['CleaningBusy', 'Journal', 'free_name', 'move_no_clobber'], 'mylib.engine.journal'),
     'mylib.data': {**dict.fromkeys(['BUILT_SUMS', 'Entry', 'ONLINE', 'PackageFile', 'build_entry', 'fetch_sources', 'register',
                                     'sources_path'], 'mylib.engine.hub'),

@@ -6,7 +6,7 @@ Docs: https://mylib-workbook.github.io/mylib/chapters/tabular.html.md"""
 
 # %% auto #0
 __all__ = ['ADULT_CAT', 'ADULT_CONT', 'ADULT_Y', 'ADULT_LOG', 'check_table', 'clean_table', 'is_regression', 'table_bs',
-           'table_dls', 'inspect_table', 'gbm_baseline', 'tree_bins', 'piecewise_linear']
+           'table_dls', 'inspect_table', 'gbm_baseline']
 
 # %% ../nbs/chapters/12_tabular.ipynb #83050ec3
 import numpy as np, pandas as pd
@@ -119,24 +119,3 @@ def gbm_baseline(train:pd.DataFrame, test:pd.DataFrame, cat_names, cont_names, y
     m.fit(X(train), train[y_name])
     if not reg: return float(m.score(X(test), test[y_name]))
     return float(np.sqrt(np.mean((m.predict(X(test)) - test[y_name].to_numpy(dtype=float)) ** 2)))
-
-# %% ../nbs/chapters/12_tabular.ipynb #ebad76d1
-def tree_bins(df:pd.DataFrame, cols, y_name:str, max_bins:int=16, min_rows:int=64) -> dict:
-    "Bin edges for each numeric column of `cols`: its min, max, and the thresholds of a small tree predicting `y_name` from it."
-    from sklearn.tree import DecisionTreeClassifier
-    edges = {}
-    for c in cols:
-        x = df[[c]].fillna(df[c].median())
-        t = DecisionTreeClassifier(max_leaf_nodes=max_bins, min_samples_leaf=min_rows, random_state=0).fit(x, df[y_name])
-        cuts = t.tree_.threshold[t.tree_.feature >= 0]
-        edges[c] = np.unique(np.concatenate([[x[c].min()], cuts, [x[c].max()]]))
-    return edges
-
-def piecewise_linear(df:pd.DataFrame, edges:dict) -> tuple:
-    "A copy of `df` with the piecewise-linear encoding of each column in `edges` added, and the new column names."
-    df, names = df.copy(), []
-    for c, e in edges.items():
-        x = df[c].to_numpy(dtype=float)
-        for i, (lo, hi) in enumerate(zip(e[:-1], e[1:])):
-            df[f'{c}_bin{i}'] = np.clip((x - lo) / (hi - lo), 0, 1); names.append(f'{c}_bin{i}')
-    return df, names
