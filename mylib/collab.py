@@ -49,7 +49,6 @@ def inspect_ratings(df:pd.DataFrame, user:str='user_id', item:str='title', ratin
         for col in (user, item):
             cold = int((~va[col].isin(tr[col])).sum())
             if cold: rep.note(f"{cold} validation ratings are for a {col} never seen in training: the model can only guess biases for them")
-    if 'timestamp' not in df.columns: rep.note("no timestamp column: for the neighbours model (mylib.collab_further) use ItemKNN(time=None)")
     return rep
 
 # %% ../nbs/chapters/13_collab.ipynb #ace4445e

@@ -66,7 +66,7 @@ def gradient_descent(params, loss_fn, lr:float, steps:int) -> list:
 def relu(x): "The rectified linear unit: `x` where positive, else 0."; return torch.clamp(x, min=0.)
 
 class ReluSum(nn.Module):
-    "$f(x) = c + \sum_i w_i\,\mathrm{relu}(m_i x + b_i)$: a one-hidden-layer network on scalars, written out."
+    r"$f(x) = c + \sum_i w_i\,\mathrm{relu}(m_i x + b_i)$: a one-hidden-layer network on scalars, written out."
     def __init__(self, m, b, w=None, c=0.):
         super().__init__()
         self.m, self.b = nn.Parameter(torch.as_tensor(m, dtype=torch.float)), nn.Parameter(torch.as_tensor(b, dtype=torch.float))

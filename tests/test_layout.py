@@ -114,7 +114,7 @@ def test_front_door_complete():
     import mylib.workbook as wb, mylib.exercises as ex
     assert len(wb.__all__) == len(set(wb.__all__)) and all(hasattr(wb, n) for n in wb.__all__)
     assert {'get_data', 'train_valid', 'held_out', 'evaluate_test', 'folder_dls', 'inspect_images', 'auto_fit', 'setup', 'claim'} <= set(wb.__all__)
-    assert set(ex.__all__) == {'____', 'progress', 'reset_progress'}
+    assert set(ex.__all__) == {'____', 'hint', 'solution', 'progress', 'reset_progress'}
 
 OLD = [tuple(x) for x in json.loads((Path(__file__).parent/'old_names.json').read_text())]
 
@@ -149,22 +149,24 @@ def test_old_commands_say_what_replaced_them():
 def test_progress_survives_inserting_an_exercise(tmp_path, monkeypatch):
     monkeypatch.setenv('MYLIB_RESULTS', str(tmp_path))
     from mylib.engine.checker import Value, progress, _load_progress
-    first = [Value('demo', 'Exercise 1', 'six times seven?', 42, id='times'), Value('demo', 'Exercise 2', 'two plus two?', 4, id='plus')]
+    ch = 'demo-insert'
+    first = [Value(ch, 'Exercise 1', 'six times seven?', 42, id='times'), Value(ch, 'Exercise 2', 'two plus two?', 4, id='plus')]
     assert first[0].check(42).correct and first[1].check(5).status == 'not yet'
     # a new version of the set: an exercise inserted first, the others renumbered and reworded
-    second = [Value('demo', 'Exercise 1', 'ten minus three?', 7, id='minus'), Value('demo', 'Exercise 2', 'What is 6 x 7?', 42, id='times'),
-              Value('demo', 'Exercise 3', 'What is 2 + 2?', 4, id='plus')]
-    p = _load_progress()['demo']
-    assert p == {'times': 'correct', 'plus': 'not yet'} and 'minus' not in p
-    assert progress('demo').iloc[0].to_dict() == dict(chapter='demo', attempted=2, correct=1, not_yet=1)
-    assert second[0].check(7).correct and _load_progress()['demo']['times'] == 'correct'
+    second = [Value(ch, 'Exercise 1', 'ten minus three?', 7, id='minus'), Value(ch, 'Exercise 2', 'What is 6 x 7?', 42, id='times'),
+              Value(ch, 'Exercise 3', 'What is 2 + 2?', 4, id='plus')]
+    p = _load_progress()[ch]
+    assert p == {'times': {'status': 'correct'}, 'plus': {'status': 'not yet'}} and 'minus' not in p
+    r = progress(ch).iloc[0]
+    assert (r.exercises, r.checked, r.not_yet, r.not_attempted) == (3, 1, 1, 1)
+    assert second[0].check(7).correct and _load_progress()[ch]['times'] == {'status': 'correct'}
 
 def test_progress_under_old_display_names_moves_to_ids(tmp_path, monkeypatch):
     monkeypatch.setenv('MYLIB_RESULTS', str(tmp_path))
     (tmp_path/'exercises.json').write_text(json.dumps({'tabular': {'Exercise 3': 'correct', 'Exercise 8 (your own data)': 'answered'}}))
     from mylib.engine.checker import _load_progress
     import mylib.exercises.tabular as t
-    assert _load_progress()['tabular'] == {t.ex3.id: 'correct', t.ex8.id: 'answered'}
+    assert _load_progress()['tabular'] == {t.ex3.id: {'status': 'correct'}, t.ex8.id: {'status': 'answered'}}
 
 def test_exercise_ids_unique_and_set():
     for f in sorted((LIB/'exercises').glob('*.py')):

@@ -64,17 +64,18 @@ LRS = [0.01, 0.03, 0.06, 0.1, 0.12, 0.3]
 
 def _diverges(lr:float, steps:int=20) -> bool:
     w = torch.tensor(0., requires_grad=True)
-    first = float((3 * w - 6) ** 2)
+    first = float((3 * w.detach() - 6) ** 2)
     for _ in range(steps):
         loss = (3 * w - 6) ** 2; loss.backward()
         with torch.no_grad(): w -= lr * w.grad; w.grad.zero_()
-    return float((3 * w - 6) ** 2) > first
+    return float((3 * w.detach() - 6) ** 2) > first
 
 ex5 = Value('foundations', 'Exercise 5', "Gradient descent on loss(w) = (3w - 6)², from w = 0, for 20 steps: which is the smallest "
             "learning rate in `LRS` for which the loss ends larger than it started (training diverges)? Find it by running it.",
             lambda: next(lr for lr in LRS if _diverges(lr)),
             hints=["Write the loop once (like `sgd_step` above) and run it for each lr in LRS.",
-                   "The gradient is 18(w - 2)·... each step multiplies the distance to the minimum by |1 - 18 lr|: above 1, it grows."],
+                   "The loss is 9(w − 2)², so its gradient is 18(w − 2), and one step moves w to w − 18·lr·(w − 2): the distance to the minimum "
+                   "w = 2 is multiplied by |1 − 18·lr| at every step. For which lr is that factor above 1?"],
             id='lr-steps', solution="```python\ndef final_loss(lr):\n    w = torch.tensor(0., requires_grad=True)\n    for _ in range(20):\n"
                      "        ((3 * w - 6) ** 2).backward()\n        with torch.no_grad(): w -= lr * w.grad; w.grad.zero_()\n"
                      "    return float((3 * w - 6) ** 2)\ndiverging_lr = next(lr for lr in LRS if final_loss(lr) > 36)\n```")

@@ -75,7 +75,7 @@ ex5 = Value('tabular', 'Exercise 5', "How many rows of the `adult` training and 
             id='missing-rows', solution="```python\nn_missing = clean_table(train_valid('adult')).isna().any(axis=1).sum()\n```")
 
 # %% ../../nbs/exercises/12_tabular_exercises.ipynb #b0be5ac6
-ex6 = Thought('tabular', 'Exercise 6', "On `adult`, gradient boosting is as good as the neural net or better. When would you still "
+ex6 = Thought('tabular', 'Exercise 6', "On `adult`, gradient boosting beats the neural net by about two points. When would you still "
               "choose the neural net for a table?",
               id='gbm-or-net', solution="When the table has categorical columns with many levels that are related (products, shops, users), the "
                        "net's embeddings learn those relations and can be reused elsewhere, e.g. as features for another model. "
