@@ -48,13 +48,36 @@ def test_exercise_check_hint_and_progress_in_jupyterlab(lab, browser, tmp_path):
     assert json.loads((results/'exercises.json').read_text()) == {'vision': {'error-rate': {'status': 'correct'}}}   # under its id
     page.close()
 
+def test_prediction_typed_run_and_compared_in_jupyterlab(lab, browser, tmp_path):
+    "A learner types a prediction, checks it, runs the experiment the exercise provides and reads the comparison."
+    results = tmp_path/'results'
+    write_notebook(lab[2]/'predict.ipynb',
+                   f"import os; os.environ['MYLIB_RESULTS'] = {str(results)!r}   # this test's progress, not yours\n"
+                   "from mylib.exercises import ____, progress\nfrom mylib.exercises.data import *",
+                   "prediction3 = ____\nex3.check(prediction3)",
+                   "ex3.run()")
+    page = open_lab_notebook(browser, lab, 'predict.ipynb')
+    output_of(page, 2, 'write your prediction first')                      # "Run all": nothing to run yet, no experiment spent
+    type_into(page, 1, "prediction3 = 'lower'\nex3.check(prediction3)")
+    output_of(page, 1, "you predicted 'lower'. Now run the experiment: ex3.run()")
+    page.locator('.jp-Notebook .jp-Cell').nth(2).locator('.cm-content').click(); page.keyboard.press('Shift+Enter')
+    page.wait_for_function("() => { const c = document.querySelectorAll('.jp-Notebook .jp-Cell')[2].querySelector('.jp-OutputArea');"
+                           " return c && c.innerText.includes('the run shows'); }", timeout=300_000)
+    text = page.locator('.jp-Notebook .jp-Cell').nth(2).locator('.jp-OutputArea').inner_text()
+    assert "you predicted 'lower'; the run shows 'higher'" in text and 'overshoot' in text and 'lr 0.1' in text, text
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS/'prediction_jupyterlab.png'), full_page=True)
+    rec = json.loads((results/'exercises.json').read_text())['data']['lr-10x']
+    assert rec == {'status': 'predicted otherwise', 'prediction': 'lower', 'outcome': 'higher'}, rec
+    page.close()
+
 def test_readme_exercise_counts_match_the_sets():
     "The chapter table's exercise counts are those of the exercise sets (so they can't go stale)."
     import importlib, re
     from mylib.engine.checker import Exercise, Thought
     rows = [l.split('|') for l in (ROOT/'README.md').read_text().splitlines() if re.match(r'\| \[\d\d_', l)]
     counted = {re.match(r'\[(\w+)\]', r[1].strip()).group(1): re.sub(r'^\[(.*)\]\(.*\)$', r'\1', r[4].strip()) for r in rows if r[4].strip()}
-    assert len(counted) == 8, counted
+    assert len(counted) == 9, counted
     for nb, shown in counted.items():
         mod = importlib.import_module(f"mylib.exercises.{nb.split('_', 1)[1]}")
         ex = [v for v in vars(mod).values() if isinstance(v, Exercise)]
