@@ -136,7 +136,7 @@ _LAST = {}   # the exercise checked last: what a bare `hint()` or `solution()` i
 def _learners_warnings(caught):
     "Show again the warnings `caught` while checking that come from the learner's own code, not from a library's inside."
     for w in caught:
-        if 'site-packages' not in w.filename and 'mylib' not in Path(w.filename).parts and 'python3' not in Path(w.filename).parts:
+        if not w.filename.startswith((sys.prefix, sys.base_prefix)) and 'mylib' not in Path(w.filename).parts:   # not a library's
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 class Exercise:
@@ -219,10 +219,14 @@ def _scalar(x):
     if isinstance(x, np.ndarray) and x.size == 1 and np.issubdtype(x.dtype, np.number): return float(x.reshape(()))
     return None
 
+def _too(got, want) -> str:
+    "'too large' or 'too small' if `got` and `want` are single numbers, else ''."
+    g, w = _scalar(got), _scalar(want)
+    return '' if g is None or w is None else f"too {'large' if g > w else 'small'}"
+
 def _off_by(got, want) -> str:
     "How a wrong answer is wrong, without giving the right one away: too large or too small, or the wrong shape."
-    g, w = _scalar(got), _scalar(want)
-    if g is not None and w is not None: return f"got {_short(got)}: too {'large' if g > w else 'small'}"
+    if _too(got, want): return f"got {_short(got)}: {_too(got, want)}"
     gs, ws = getattr(got, 'shape', None), np.shape(np.asarray(want.detach().cpu() if isinstance(want, torch.Tensor) else want, dtype=object))
     if gs is not None and tuple(gs) != tuple(ws): return f"got an array of shape {tuple(gs)}, expected shape {tuple(ws)}"
     return f"got {_short(got)}"
@@ -250,8 +254,7 @@ class Function(Exercise):
             if is_blank(got): raise _Blanked()
             if not _close(got, want, self.tol):
                 if i >= self.n_shown: raise NotYet(f"it passes the examples, but not a hidden test case (number {i + 1} of {len(cases)})")
-                g, w = _scalar(got), _scalar(want)
-                how = f" (too {'large' if g > w else 'small'})" if g is not None and w is not None else ''
+                how = f" ({_too(got, want)})" if _too(got, want) else ''
                 raise NotYet(f"on {', '.join(map(_short, args))} your function returned {_short(got)}, expected {_short(want)}{how}")
         return f"passes all {len(cases)} test cases"
 
