@@ -224,3 +224,12 @@ def test_links_between_notebooks_resolve():
             for link in re.findall(r'\]\(([^)#\s]+\.ipynb)', _src(c)):
                 if not link.startswith('http') and not (p.parent/link).exists(): broken.append((str(p.relative_to(NBS)), link))
     assert not broken, broken
+
+TRAINING_CHAPTERS = ['01_data', '10_vision', '11_segmentation', '12_tabular', '13_collab', '20_cleaning', '21_deployment', '40_nlp']
+
+def test_chapters_teach_first():
+    "A chapter that trains with fastai has a trained model within its first five code cells, and exports nothing: its definitions live in the engine."
+    for name in TRAINING_CHAPTERS:
+        codes = [_src(c) for c in _nb_cells(NBS/'chapters'/f'{name}.ipynb') if c['cell_type'] == 'code']
+        assert re.search(r'\.(fine_tune|fit_one_cycle|fit)\(', '\n'.join(codes[:5])), f"{name}: no training in its first five code cells"
+        assert not [s for s in codes if s.startswith(('#| export', '#| default_exp'))], f"{name} exports code: move it to an engine notebook"

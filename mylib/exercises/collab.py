@@ -118,10 +118,8 @@ ex8 = Exercise('collab', 'Exercise 8 (your own data)', "Load ratings of your own
 # %% ../../nbs/exercises/13_collab_exercises.ipynb #623db4c4
 def _movielens_dls():
     "The chapter's MovieLens DataLoaders (train and validation ratings, with titles)."
-    from mylib.engine.data import get_data
-    from mylib.collab import collab_dls
-    movies = pd.read_csv(get_data('movielens_100k')/'movies.csv')
-    return collab_dls(train_valid('movielens_100k').merge(movies[['movie_id', 'title']], on='movie_id'))
+    from mylib.collab import collab_dls, movielens_ratings
+    return collab_dls(movielens_ratings())
 
 def _valid_mse(learn, epochs:int, wd:float) -> float:
     with learn.no_bar(), learn.no_logging():
