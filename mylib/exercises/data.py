@@ -46,7 +46,7 @@ def _more_epochs():
     return _compare(short, long), pd.DataFrame({'validation loss': [short, long]}, index=['12 epochs', '60 epochs']).round(3)
 
 ex2 = Prediction('data', 'Exercise 2', "The chapter's small net, on 400 training images: train it for 12 epochs, and again for 60 (five "
-                 "times as long). After 60 epochs, will the validation loss be lower, about the same, or higher than after 8?",
+                 "times as long). After 60 epochs, will the validation loss be lower, about the same, or higher than after 12?",
                  ['lower', 'about the same', 'higher'], _more_epochs,
                  {'higher': "by epoch 12 the net has learned most of what generalises; the 48 extra epochs mostly fit the 400 training images "
                             "themselves (overfitting), and it grows confident about answers that are wrong on new images, which the loss punishes.",
