@@ -16,6 +16,8 @@ NB_WORKERS ?= 2
 NB_THREADS ?= 1
 NBTEST := MYLIB_THREADS=$(NB_THREADS) $(BIN)/python .ci/nbtest.py --timing --n-workers $(NB_WORKERS)
 PYTEST_ARGS ?=
+# the pinned versions; the weekly upstream workflow sets CONSTRAINTS= to install the newest releases instead
+CONSTRAINTS ?= -c constraints.txt
 export BIN
 
 .PHONY: help install hooks sysdeps data setup lab nb readme check-sync nbtest pytest test bench robust clean-data FORCE
@@ -30,7 +32,7 @@ $(STAMP): $(DEPS) constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mylib needs Python 3.11 or newer")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[workbook,dev]"
+	$(BIN)/python -m pip install -q $(CONSTRAINTS) -e ".[workbook,dev]"
 	$(BIN)/python -m ipykernel install --user --name mylib --display-name "Python 3 (mylib)" >/dev/null
 	@touch $@
 

@@ -20,3 +20,22 @@ def test_longest_first_results_in_name_order(tmp_path):
 
 def test_it_reads_the_committed_notebook_times():
     assert runner().expected_secs().get('40_nlp.ipynb', 0) > 60
+
+def test_the_python_floor_is_the_one_ci_runs():
+    "pyproject's requires-python, the Makefile's check and every workflow's python-version state one version."
+    import re, tomllib
+    floor = re.fullmatch(r'>=(\d+\.\d+)', tomllib.loads((ROOT/'pyproject.toml').read_text())['project']['requires-python']).group(1)
+    major, minor = floor.split('.')
+    assert f'sys.version_info >= ({major}, {minor})' in (ROOT/'Makefile').read_text()
+    for wf in (ROOT/'.github'/'workflows').glob('*.yaml'):
+        versions = re.findall(r'python-version:\s*"([\d.]+)"', wf.read_text())
+        assert versions and set(versions) == {floor}, (wf.name, versions)
+
+def test_workflow_actions_run_on_a_supported_node():
+    "No action at a major version that runs on Node 20 (retired by GitHub in 2026)."
+    import re
+    node20 = {'actions/checkout': 4, 'actions/setup-python': 5, 'actions/upload-pages-artifact': 4, 'actions/deploy-pages': 4,
+              'actions/configure-pages': 5, 'actions/upload-artifact': 5}
+    for wf in (ROOT/'.github'/'workflows').glob('*.yaml'):
+        for name, major in re.findall(r'uses:\s*([\w-]+/[\w-]+)@v(\d+)', wf.read_text()):
+            assert int(major) > node20.get(name, -1), f"{wf.name}: {name}@v{major} runs on Node 20"

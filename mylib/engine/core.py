@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from fastai.torch_core import set_seed, default_device
 from fastcore.basics import num_cpus
+from threadpoolctl import threadpool_limits
 from fastprogress.fastprogress import progress_bar
 
 # %% ../../nbs/engine/00_core.ipynb #42b4433a
@@ -31,9 +32,12 @@ def seed_everything(seed:int=42):
 
 # %% ../../nbs/engine/00_core.ipynb #ce068e03
 def get_device(threads:int|None=None) -> torch.device:
-    "fastai's `default_device()` (CUDA, then MPS, then CPU); on a CPU torch gets `threads`, `MYLIB_THREADS` or every core."
+    "fastai's `default_device()` (CUDA, then MPS, then CPU); on a CPU torch, BLAS and OpenMP get `threads`, `MYLIB_THREADS` or every core."
     dev = default_device()
-    if dev.type == 'cpu': torch.set_num_threads(threads or int(os.environ.get('MYLIB_THREADS', 0)) or num_cpus())
+    if dev.type == 'cpu':
+        n = threads or int(os.environ.get('MYLIB_THREADS', 0)) or num_cpus()
+        torch.set_num_threads(n)
+        threadpool_limits(n)   # NumPy's BLAS and scikit-learn's OpenMP too: more threads than cores waiting on each other cost 10x
     return dev
 
 # %% ../../nbs/engine/00_core.ipynb #7372a031
@@ -138,17 +142,17 @@ def claim(name:str,              # what is claimed, e.g. 'test accuracy'
           value:float,           # the figure this run measured
           at_least:float|None=None, # the claim: `value >= at_least` ...
           at_most:float|None=None,  # ... and/or `value <= at_most`
-         ) -> float:
-    "Assert that a chapter's result `value` is within its claimed bounds, and remember it for `save_result`."
+         ) -> None:
+    "Assert that a chapter's result `value` is within its claimed bounds, print it with its bound, and remember it for `save_result`."
     value = float(value)
     ok = (at_least is None or value >= at_least) and (at_most is None or value <= at_most)
     _CLAIMS[name] = dict(value=value, at_least=at_least, at_most=at_most, ok=ok)
+    bound = ' and '.join(f'{w} {b:g}' for w, b in (('≥', at_least), ('≤', at_most)) if b is not None)
     if not ok:
-        bound = ' and '.join(f'{w} {b}' for w, b in (('>=', at_least), ('<=', at_most)) if b is not None)
         with open(results_path()/'failed-claims.jsonl', 'a') as f:   # the run stops here, so save_result never sees it
             f.write(json.dumps(dict(claim=name, **_CLAIMS[name], seed=_RUN['seed'], when=time.strftime('%Y-%m-%d %H:%M:%S'))) + '\n')
         raise AssertionError(f"claim {name!r} failed: measured {value:.4g}, claimed {bound}")
-    return value
+    print(f"claim holds: {name} {value:.4g} ({bound})")
 
 def save_result(chapter:str, **metrics) -> Path:
     "Write `metrics` and this run's claims for `chapter` (with seed, run size, device, seconds since `setup`) to `results/<chapter>.json`."
