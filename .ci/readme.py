@@ -9,19 +9,13 @@ for c in nb['cells']:
     src = ''.join(c['source']).strip()
     if not src: continue
     if c['cell_type'] == 'markdown': parts.append(src)
-    elif not any(l.strip() in ('#| hide', '#|hide') for l in src.splitlines()):
+    elif not any(l.replace(' ', '') in ('#|hide', '#|echo:false') for l in src.splitlines()):   # hidden, or only for the site
         parts.append('```python\n' + '\n'.join(l for l in src.splitlines() if not l.startswith('#|')) + '\n```')
 out = '\n\n'.join(parts) + '\n'
 
-def chapter_results() -> str:
-    "The chapter results table of bench/RESULTS.md (made by `make bench` from the notebooks' own runs), without its heading."
-    res = root/'bench'/'RESULTS.md'
-    text = res.read_text() if res.exists() else ''
-    if '## Chapter results' not in text: return '_No results yet: run `make test`, then `make bench`._'
-    section = text.split('## Chapter results', 1)[1].split('\n## ', 1)[0]
-    return section.split('\n', 1)[1].strip()
-
-out = out.replace('<!-- chapter results -->', chapter_results())
+sys.path.insert(0, str(root))
+from mylib.engine.core import chapter_results_table   # the index's own cell shows the same table on the site
+out = out.replace('<!-- chapter results -->', chapter_results_table(root))
 import re
 out = re.sub(r'\]\(((?:chapters|exercises|engine)/)', r'](nbs/\1', out)   # the index links as the docs site sees them (from nbs/), the README from the root
 dest = root/'README.md'

@@ -7,7 +7,7 @@ Docs: https://mylib-workbook.github.io/mylib/engine/core.html.md"""
 # %% auto #0
 __all__ = ['SIZES', 'seed_everything', 'get_device', 'project_root', 'data_path', 'models_path', 'results_path', 'write_atomic',
            'file_sha256', 'progress', 'batch_size_for', 'run_size', 'by_size', 'env_report', 'run_seed', 'setup',
-           'claim', 'save_result', 'load_results', 'DataReport', 'plot_scores']
+           'claim', 'save_result', 'load_results', 'chapter_results_table', 'DataReport', 'plot_scores']
 
 # %% ../../nbs/engine/00_core.ipynb #9eb1d8e3
 import hashlib, os, json, time, platform, warnings
@@ -165,6 +165,13 @@ def save_result(chapter:str, **metrics) -> Path:
 def load_results() -> dict:
     "Every recorded chapter result, by chapter name."
     return {p.stem: json.loads(p.read_text()) for p in sorted(results_path().glob('*.json'))}
+
+def chapter_results_table(root:Path|None=None) -> str:
+    "The chapter results table of `bench/RESULTS.md` (written by `make bench` from the chapters' runs), as Markdown: the README and the index show it."
+    res = (root or project_root() or Path('.'))/'bench'/'RESULTS.md'
+    text = res.read_text() if res.exists() else ''
+    if '## Chapter results' not in text: return '_No results yet: run `make test`, then `make bench`._'
+    return text.split('## Chapter results', 1)[1].split('\n## ', 1)[0].split('\n', 1)[1].strip()
 
 # %% ../../nbs/engine/00_core.ipynb #3315c06a
 class DataReport:
