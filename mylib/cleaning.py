@@ -107,7 +107,8 @@ class ImageCleaner:
         opts = [('keep', 'keep'), ('delete', 'delete')] + [(f'→ {c}', c) for c in self.classes if c != row.label]
         dd = widgets.Dropdown(options=opts, value=self.decisions.get(row.path, 'keep'), layout=widgets.Layout(width=f'{self.thumb + 50}px'))
         dd.observe(lambda ch, p=row.path: self._decide(p, ch['new']), 'value')
-        cap = widgets.HTML(f'<small><b>{row.label}</b> → {row.pred} {row.prob:.2f}<br>loss {row.loss:.2f} · {row.split}</small>')
+        e = lambda v: html.escape(str(v))   # class and folder names come from the dataset: text, never markup
+        cap = widgets.HTML(f'<small><b>{e(row.label)}</b> → {e(row.pred)} {row.prob:.2f}<br>loss {row.loss:.2f} · {e(row.split)}</small>')
         cell = widgets.VBox([widgets.Image(value=thumbnail(row.path, self.thumb), format='png'), cap, dd])
         cell.add_class('mylib-clean-item')
         return cell
@@ -137,7 +138,7 @@ class ImageCleaner:
         r = self.ranking
         r = r[~r.path.isin([p for p, a in pend.items() if a == 'delete'])].copy()
         for p, a in pend.items():
-            if a != 'delete' and p in moved: r.loc[r.path == p, ['path', 'label']] = [moved[p], a]
+            if a != 'delete' and (src := str(self.journal.path(p))) in moved: r.loc[r.path == p, ['path', 'label']] = [moved[src], a]
         self.ranking, self.decisions = r.reset_index(drop=True), Decisions()
         self.render()
         self.summary.value = f"applied: {res.get('deleted', 0)} moved to trash, {res.get('relabelled', 0)} relabelled (batch {res['batch']})"
@@ -146,16 +147,23 @@ class ImageCleaner:
     def undo(self) -> dict:
         "Undo the last apply, on disk and in the ranking."
         res = self.journal.undo()
-        if res['restored'] and self.history: self.ranking = self.history.pop()
+        if res['restored'] and self.history:
+            prev, now = self.history.pop(), self.ranking
+            if res['not_restored']:   # items as they are on disk: restored ones from before the apply, the others where they stay
+                there = lambda r: r.path.map(lambda p: Path(p).exists())
+                prev = pd.concat([prev[there(prev)], now[there(now) & ~now.path.isin(prev.path)]], ignore_index=True)
+            self.ranking = prev
         self.render()
-        self.summary.value = f"undone: {res['restored']} file(s) restored"
+        kept = res.get('not_restored', [])
+        self.summary.value = (f"undone: {res['restored']} file(s) restored" + (f"; <b>{len(kept)} not restored</b>: " +
+                              html.escape('; '.join(kept[:5])) + (' ...' if len(kept) > 5 else '') if kept else ''))
         return res
 
     def export_csv(self, fname=None) -> Path:
         "Write the pending decisions to `fname` (default: `.cleaning/decisions.csv` in the dataset)."
         fname = Path(fname or self.root/'.cleaning'/'decisions.csv'); fname.parent.mkdir(exist_ok=True)
         Decisions(self.decisions.pending()).to_csv(fname)
-        self.summary.value = f'{len(self.decisions.pending())} decisions written to {fname}'
+        self.summary.value = html.escape(f'{len(self.decisions.pending())} decisions written to {fname}')
         return fname
 
     def _reporting(self, action):

@@ -12,7 +12,7 @@ import numpy as np, pandas as pd, torch
 from fastai.collab import TabularCollab
 from fastai.tabular.all import Categorify, ColSplitter, TransformBlock, Module, Embedding, sigmoid_range
 from fastcore.basics import store_attr
-from .tabular import check_table
+from .tabular import check_table, _rows
 from .engine.core import DataReport
 from .engine.data import get_data, train_valid, held_out
 
@@ -23,10 +23,19 @@ def movielens_ratings(test:bool=False) -> pd.DataFrame:
     return (held_out if test else train_valid)('movielens_100k').merge(movies, on='movie_id')
 
 # %% ../nbs/engine/16_collab.ipynb #408a5d7d
+def _bad_ids(df:pd.DataFrame, user:str, item:str, rating:str) -> str|None:
+    "What is wrong with the user and item columns of `df` (the same column twice, missing ids), or None."
+    if len({user, item, rating}) < 3: return f"user={user!r}, item={item!r} and rating={rating!r} must be three different columns"
+    for c in (user, item):
+        if (na := df[c].isna()).any(): return (f"{int(na.sum())} of {len(df)} rows have no {c} ({_rows(df, na)}): each would be "
+            f"trained on as one made-up {c} 'nan'; drop them first, df.dropna(subset=[{c!r}])")
+    return None
+
 def collab_dls(df:pd.DataFrame, user:str='user_id', item:str='title', rating:str='rating', bs:int=256,
                y_range:tuple=(0, 5.5)): # the ratings the model can predict: every rating must lie inside
     "fastai collaborative-filtering `DataLoaders` for `df`, split on its `is_valid` column."
     check_table(df, [user, item, rating], numeric=[rating], target=rating, what='the ratings')
+    if why := _bad_ids(df, user, item, rating): raise ValueError(f"the ratings: {why}")
     lo, hi = df[rating].min(), df[rating].max()
     if lo < y_range[0] or hi > y_range[1]: raise ValueError(
         f"the ratings: {rating!r} runs from {lo} to {hi}, outside y_range={tuple(y_range)}, the range the model's output is "
@@ -41,6 +50,9 @@ def inspect_ratings(df:pd.DataFrame, user:str='user_id', item:str='title', ratin
     rep = DataReport('the ratings')
     missing = [c for c in (user, item, rating) if c not in df.columns]
     if missing: rep.problem(f"no column {missing}; the columns are {list(df.columns)}: pass user=, item=, rating= with your names"); return rep
+    if not len(df): rep.problem(f"the table is empty: it has no rows (columns {list(df.columns)})"); return rep
+    if why := _bad_ids(df, user, item, rating): rep.problem(why)
+    if len({user, item, rating}) < 3: return rep
     r = df[rating]
     if not pd.api.types.is_numeric_dtype(r): rep.problem(f"{rating!r} holds {r.dtype}, not numbers: pd.to_numeric(df[{rating!r}], errors='coerce')"); return rep
     if r.isna().any(): rep.problem(f"{int(r.isna().sum())} ratings are missing: drop those rows")

@@ -46,17 +46,28 @@ def pad_batch(tok):
         return (enc['input_ids'], enc['attention_mask']), torch.tensor([y for _, y in b])
     return create_batch
 
+def _missing_labels(df:pd.DataFrame, label:str) -> str|None:
+    "Which rows of `df` have no `label` (None, NaN), said with what to do; None if every row has one."
+    na = df[label].isna()
+    if not na.any(): return None
+    rows = list(df.index[na])
+    return (f"{len(rows)} row(s) have no {label!r} (row{'s' * (len(rows) > 1)} {', '.join(map(str, rows[:5]))}{', ...' if len(rows) > 5 else ''}): "
+            f"drop them, df.dropna(subset=[{label!r}]), or give them a class")
+
 def text_dls(tok, train_df, valid_df, classes, text:str='text', label:str='label', bs:int=32, max_len:int=128) -> DataLoaders:
     "fastai `DataLoaders` of tokenized `text` and `label` (one of `classes`): fastai's `SortedDL` batches texts of similar length."
-    def items(d):
+    def items(d, which):
         missing = [c for c in (text, label) if c not in d.columns]
         if missing: raise KeyError(f"no column {missing} in a table with columns {list(d.columns)}: pass text= and label= "
                                    "with your column names")
+        if not len(d): raise ValueError(f"the {which} table is empty: it has no rows")
+        if why := _missing_labels(d, label): raise ValueError(f"the {which} table: {why}")
         unknown = sorted(set(map(str, d[label])) - set(map(str, classes)))
         if unknown: raise ValueError(f"labels {unknown[:5]} are not among the classes {list(classes)}: the label column holds "
                                      "class names, e.g. df[label].map({0: 'negative', 1: 'positive'})")
         return list(zip(tokenize_texts(tok, check_texts(d[text], f'column {text!r}'), max_len), [classes.index(l) for l in d[label]]))
-    collate, tr, va = pad_batch(tok), items(train_df), items(valid_df)
+    collate, tr, va = pad_batch(tok), items(train_df, 'training'), items(valid_df, 'validation')
+    if len(tr) < bs: print(f"text_dls: {len(tr)} training texts, fewer than bs={bs}: batch size {len(tr)}, one batch per epoch"); bs = len(tr)
     dls = DataLoaders(SortedDL(tr, res=[len(x) for x, _ in tr], bs=bs, shuffle=True, drop_last=True, create_batch=collate),
                       SortedDL(va, res=[len(x) for x, _ in va], bs=bs * 2, create_batch=collate))
     dls.vocab = list(classes)
@@ -68,14 +79,16 @@ def inspect_texts(df:pd.DataFrame, text:str='text', label:str='label', classes=N
     rep = DataReport('the texts')
     missing = [c for c in (text, label) if c not in df.columns]
     if missing: rep.problem(f"no column {missing}; the columns are {list(df.columns)}: pass text= and label= with your names"); return rep
+    if not len(df): rep.problem(f"the table is empty: it has no rows (columns {list(df.columns)})"); return rep
+    if why := _missing_labels(df, label): rep.problem(why)
     t = df[text]
     bad = ~t.map(lambda x: isinstance(x, str))
     if bad.any(): rep.problem(f"{int(bad.sum())} texts are missing or not text (first in row {df.index[bad][0]}): df.dropna(subset=[{text!r}])")
     empty = int(t[~bad].str.strip().eq('').sum())
     if empty: rep.note(f"{empty} texts are empty: they will be predicted from nothing")
     counts = df[label].value_counts()
-    rep.note(f"{len(df)} texts, {len(counts)} labels: " + ', '.join(f'{k} {v}' for k, v in counts.head(8).items())
-             + f" (largest {counts.iloc[0] / len(df):.0%}: the accuracy to beat)")
+    if len(counts): rep.note(f"{len(df)} texts, {len(counts)} labels: " + ', '.join(f'{k} {v}' for k, v in counts.head(8).items())
+                             + f" (largest {counts.iloc[0] / counts.sum():.0%}: the accuracy to beat)")
     if classes is not None and (unknown := sorted(set(map(str, counts.index)) - set(map(str, classes)))):
         rep.problem(f"labels {unknown[:5]} are not among the classes {list(classes)}")
     words = t[~bad].str.split().str.len()

