@@ -6,17 +6,18 @@ Docs: https://mylib-workbook.github.io/mylib/engine/deployment.html.md"""
 
 # %% auto #0
 __all__ = ['predict_image', 'sample_photos', 'predict_files', 'classifier_app', 'load_model', 'mylib_predict', 'model_card',
-           'save_for_hub', 'push', 'space_folder']
+           'save_for_hub', 'push', 'space_app', 'space_readme', 'space_folder']
 
 # %% ../nbs/engine/18_deployment.ipynb #af0d6a65
-import io, shutil, sys
+import html, io, shutil, sys
 from fastcore.script import call_parse, CliError
 from importlib.metadata import version, PackageNotFoundError
 from pathlib import Path
 import pandas as pd
 import ipywidgets as widgets
 from .engine.image_reader import ImageError, read_image, printable
-from .engine.checkpoint import CheckpointError, load_classifier, save_classifier, read_config
+from .engine.checkpoint import (CheckpointError, load_classifier, save_classifier, read_config, learner_files, saved_files,
+                                     publish_folder, write_new)
 from .engine.data import get_data
 
 # %% ../nbs/engine/18_deployment.ipynb #12461b82
@@ -41,7 +42,7 @@ def predict_files(model, files) -> pd.DataFrame:
 
 # %% ../nbs/engine/18_deployment.ipynb #b875b164
 def _bar_table(d:dict) -> str:
-    rows = ''.join(f'<tr><td>{c}</td><td><div style="background:#4a90d9;height:10px;width:{100*p:.0f}px"></div></td>'
+    rows = ''.join(f'<tr><td>{html.escape(str(c))}</td><td><div style="background:#4a90d9;height:10px;width:{100*p:.0f}px"></div></td>'
                    f'<td>{p:.1%}</td></tr>' for c, p in sorted(d.items(), key=lambda kv: -kv[1]))
     return f'<table>{rows}</table>'
 
@@ -52,18 +53,19 @@ def classifier_app(model, samples:dict|None=None, note:str="") -> widgets.VBox:
     upload = widgets.FileUpload(accept='image/*', multiple=False, description='Upload')
     img, out = widgets.Image(format='png', layout=widgets.Layout(max_width='256px')), widgets.HTML()
     out.add_class('mylib-app-result')
+    esc = lambda s: html.escape(str(s))                           # names and labels come from files and uploads: text, never markup
     def show(src, name):
         try:
             pred = predict_image(model, src)
             thumb = read_image(src); thumb.thumbnail((256, 256)); buf = io.BytesIO(); thumb.save(buf, format='PNG')
             img.value = buf.getvalue()
             p = pred.pop('prediction')
-            out.value = (f'<h3 class="mylib-pred">{name}: <b>{p}</b> ({pred[p]:.0%})</h3>{_bar_table(pred)}'
-                         f'<small>{note} The probability is the model\'s confidence, not a guarantee.</small>')
-        except ImageError as e: out.value = f'<p class="mylib-error" style="color:#b00">Could not use this file: {e}</p>'
+            out.value = (f'<h3 class="mylib-pred">{esc(name)}: <b>{esc(p)}</b> ({pred[p]:.0%})</h3>{_bar_table(pred)}'
+                         f'<small>{esc(note)} The probability is the model\'s confidence, not a guarantee.</small>')
+        except (ImageError, CheckpointError) as e: out.value = f'<p class="mylib-error" style="color:#b00">Could not use this file: {esc(e)}</p>'
     pick.observe(lambda ch: ch['new'] in samples and show(samples[ch['new']], ch['new']), 'value')
     upload.observe(lambda ch: ch['new'] and show(ch['new'][0]['content'], ch['new'][0]['name']), 'value')
-    app = widgets.VBox([widgets.HTML(f'<b>Classes:</b> {", ".join(map(str, model.vocab))}'),
+    app = widgets.VBox([widgets.HTML(f'<b>Classes:</b> {esc(", ".join(map(str, model.vocab)))}'),
                         widgets.HBox([pick, upload]), img, out])
     app.add_class('mylib-app')
     return app
@@ -89,9 +91,9 @@ def mylib_predict(
 ):
     "Predict the class of image files with a saved classifier: one row per image; exit status 1 if any image failed."
     if not images: raise CliError("name at least one image file after the model")
-    try: m = load_model(model, trust)
+    try: m = load_model(model, trust); df = predict_files(m, list(images))
     except (FileNotFoundError, PermissionError, CheckpointError) as e: raise CliError(f"error: {e}") from None
-    df = predict_files(m, list(images))
+    except OSError as e: raise CliError(f"error: cannot read {printable(model)} ({e.strerror}): check the path and its permissions") from None
     df['file'] = df.file.map(printable)
     with pd.option_context('display.width', 200, 'display.max_colwidth', 80): print(df.round(4).to_string(index=False))
     if 'error' in df and df.error.notna().any():
@@ -128,10 +130,15 @@ With the mylib workbook installed, run this in a folder that holds these files (
 ```python
 from mylib.engine.checkpoint import load_classifier
 model = load_classifier(".")
-label, _, probs = model.predict("examples/{{ example }}")
+label, _, probs = model.predict({{ example }})
 print(label, f"{float(probs.max()):.0%}")
 ```
 '''
+
+def _text(s, line:bool=False) -> str:
+    "`s` as Markdown text that shows as written: HTML escaped, table bars escaped, and (for a `line`) on one line."
+    s = html.escape(str(s), quote=False).replace('|', '\\|')
+    return ' '.join(s.split()) if line else s
 
 def model_card(name:str, dataset:str, metrics:dict, intended:str, limitations:str, classes, example:str,
                dataset_id:str='fashion_clutter'):
@@ -141,37 +148,47 @@ def model_card(name:str, dataset:str, metrics:dict, intended:str, limitations:st
                         metric_type=k, metric_name=k, metric_value=round(float(v), 4)) for k, v in metrics.items()]
     data = ModelCardData(model_name=name, pipeline_tag='image-classification', eval_results=evals,
                          tags=['image-classification', 'safetensors', 'fastai', 'mylib-workbook'])
-    return ModelCard.from_template(data, template_str=_CARD, name=name, dataset=dataset, intended=intended, limitations=limitations,
-                                   classes=', '.join(map(str, classes)), example=example,
-                                   rows='\n'.join(f'| {k} | {v:.4f} |' for k, v in metrics.items()))
+    return ModelCard.from_template(data, template_str=_CARD, name=_text(name, True), dataset=_text(dataset), intended=_text(intended),
+                                   limitations=_text(limitations), classes=_text(', '.join(map(str, classes)), True),
+                                   example=repr(f'examples/{example}'),           # Python the reader copies: a literal, never code
+                                   rows='\n'.join(f'| {_text(k, True)} | {v:.4f} |' for k, v in metrics.items()))
 
 def _copy_examples(examples, dest:Path) -> list:
-    "Copy the image files `examples` into `dest/examples/`; their new paths."
+    "Copy the image files `examples` into `dest/examples/`, each under a name of its own (`a.png`, `a-2.png`...); their new paths."
     (dest/'examples').mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy(e, dest/'examples'/Path(e).name)) for e in examples]
+    out, taken = [], set()
+    for e in map(Path, examples):
+        if not e.is_file(): raise FileNotFoundError(f"example {printable(e)} is not a file: give the paths of image files as examples")
+        read_image(e)                                              # an unreadable example says so here, not in the app
+        name, i = e.name, 1
+        while name.lower() in taken: i += 1; name = f'{e.stem}-{i}{e.suffix}'
+        taken.add(name.lower()); out.append(Path(shutil.copy(e, dest/'examples'/name)))
+    return out
 
-def _fresh_folder(folder, ours, names, what:str) -> Path:
-    "`folder` without the files `names` an earlier run of `what` wrote there; any other non-empty folder is refused, untouched."
-    folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()):
-        if not ours(folder): raise FileExistsError(f"{folder} is not empty and was not written by {what}: everything in it would be "
-                                                   "uploaded with the model. Choose a new folder, or empty this one yourself.")
-        for n in names:                                           # only what we wrote: a file you added stays
-            p = folder/n
-            if p.is_dir(): shutil.rmtree(p)
-            elif p.exists(): p.unlink()
+def _others_refused(folder, ours, what:str) -> Path:
+    "`folder`, unless it is a non-empty folder `what` did not write: that one is refused, untouched (all of it would be uploaded)."
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir(): raise FileExistsError(f"{folder} is a file: {what} writes a folder; choose another name")
+    if folder.is_dir() and any(folder.iterdir()) and not ours(folder):
+        raise FileExistsError(f"{folder} is not empty and was not written by {what}: everything in it would be uploaded with the model. "
+                              "Choose a new folder, or empty this one yourself.")
     return folder
 
 def _is_hub_folder(d:Path) -> bool:
     try: read_config(d); return (d/'README.md').is_file()
     except CheckpointError: return False
 
+def _write_all(dest:Path, files:dict):
+    for n, b in files.items(): write_new(dest/n, b)
+
 def save_for_hub(learn, folder, card, examples=()) -> Path:
-    "A Hub model repository in `folder`: `learn` saved by `save_classifier`, `card` as README.md, `examples` images."
-    folder = save_classifier(learn, _fresh_folder(folder, _is_hub_folder, ['config.json', 'model.safetensors', 'README.md', 'examples'], 'save_for_hub'))
-    _copy_examples(examples, folder)
-    card.save(folder/'README.md')
-    return folder
+    "A Hub model repository in `folder`: `learn` saved by `save_classifier`, `card` as README.md, `examples` images; swapped in whole."
+    folder, files = _others_refused(folder, _is_hub_folder, 'save_for_hub'), learner_files(learn)
+    def build(tmp):
+        _write_all(tmp, files); _copy_examples(examples, tmp); card.save(tmp/'README.md')
+    return publish_folder(folder, build, drop=['config.json', 'model.safetensors', 'README.md', 'examples'], what='save_for_hub')
+
+_NOT_UPLOADED = ['*.tmp', '*.partial/*', '*.old/*', '__pycache__/*', '*/__pycache__/*', '.gradio/*']   # half-written or made at run time
 
 def push(folder, repo_id:str, token:str|None=None, space:bool=False) -> str:
     "Upload a `save_for_hub` (or `space_folder`) folder to the Hub as `repo_id`; needs a token and a network, and says so if either is missing."
@@ -180,20 +197,22 @@ def push(folder, repo_id:str, token:str|None=None, space:bool=False) -> str:
     try:
         api = HfApi(token=token)
         api.create_repo(repo_id, exist_ok=True, **kind)
-        return api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type='space' if space else None).commit_url
+        return api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type='space' if space else None,
+                                 ignore_patterns=_NOT_UPLOADED).commit_url
     except Exception as e:
         raise RuntimeError(f"Could not push {folder} to the Hub as {repo_id}: {e.__class__.__name__}. Pushing needs a network "
                            f"and a token (`hf auth login` or HF_TOKEN); the local folder is unchanged.") from None
 
 # %% ../nbs/engine/18_deployment.ipynb #9e96aef1
-_APP = '''"{title}: a Gradio app for an image classifier saved by the mylib workbook (safetensors + config.json, no pickle)."
-import os
+_APP = '''{doc}
+import html, os
 os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')     # no usage reports: the app works offline
 from pathlib import Path
 import gradio as gr
 from mylib.engine.image_reader import ImageError
-from mylib.engine.checkpoint import load_classifier
+from mylib.engine.checkpoint import CheckpointError, load_classifier
 
+TITLE, DESCRIPTION = {title}, {description}
 HERE = Path(__file__).resolve().parent
 model = load_classifier(HERE/'model')
 
@@ -206,26 +225,19 @@ def classify(path) -> dict:
     "Every class's probability for the image file at `path`."
     if not path: raise gr.Error('Choose an image first.')
     try: _, _, probs = model.predict(path)
-    except ImageError as e: raise gr.Error(str(e).replace(str(path), Path(path).name), print_exception=False)
+    except (ImageError, CheckpointError) as e: raise gr.Error(html.escape(str(e).replace(str(path), Path(path).name)), print_exception=False)
     return {{c: float(p) for c, p in zip(model.vocab, probs)}}
 
 demo = gr.Interface(classify, ImageFile(type='filepath', sources=['upload'], label='image'),
-                    gr.Label(num_top_classes=len(model.vocab), label='prediction'), title={title!r}, description={description!r},
-                    examples=sorted(str(p.relative_to(HERE)) for p in (HERE/'examples').iterdir()), flagging_mode='never')
+                    gr.Label(num_top_classes=len(model.vocab), label='prediction'), title=html.escape(TITLE),
+                    description=html.escape(DESCRIPTION), flagging_mode='never',
+                    examples=sorted(str(p.relative_to(HERE)) for p in (HERE/'examples').iterdir()))
 
 if __name__ == '__main__': demo.launch()
 '''
 
 _SPACE_README = '''---
-title: {title}
-emoji: 👕
-colorFrom: blue
-colorTo: gray
-sdk: gradio
-sdk_version: {gradio}
-app_file: app.py
-pinned: false
----
+{front}---
 {description}
 
 The model is in `model/` (`model.safetensors` and `config.json`, loaded by `mylib/engine/checkpoint.py` with checksums, no pickle).
@@ -237,21 +249,37 @@ def _installed(name:str, default:str) -> str:
     try: return version(name)
     except PackageNotFoundError: return default
 
+def space_app(title:str, description:str='') -> str:
+    "The `app.py` of a Space: `title` and `description` are Python literals in it (`repr`), shown in the page as text (escaped)."
+    title, description = str(title), str(description)
+    return _APP.format(doc=repr(f"{title}: a Gradio app for an image classifier saved by the mylib workbook (safetensors + config.json, no pickle)."),
+                       title=repr(title), description=repr(description))
+
+def space_readme(title:str, description:str, gradio:str) -> str:
+    "A Space's `README.md`: YAML front matter written by `yaml.safe_dump` (the title double-quoted, so no character ends it), then `description`."
+    import yaml
+    dump = lambda d, **kw: yaml.safe_dump(d, sort_keys=False, allow_unicode=True, width=float('inf'), **kw)
+    meta = dict(emoji='👕', colorFrom='blue', colorTo='gray', sdk='gradio', sdk_version=gradio, app_file='app.py', pinned=False)
+    front = 'title: ' + dump(str(title), default_style='"') + dump(meta)
+    return _SPACE_README.format(front=front, description=_text(description))
+
 def _is_space(d:Path) -> bool: return (d/'app.py').is_file() and 'mylib workbook' in (d/'app.py').read_text(errors='ignore')
 
+_SPACE_FILES = ['app.py', 'app.pyi', 'mylib', 'checkpoint.py', 'requirements.txt', 'README.md', 'model', 'examples', '.gradio', '__pycache__']
+
 def space_folder(model_dir, dest, title:str, description:str='', examples=()) -> Path:
-    "A ready Hugging Face Space (Gradio) in `dest` that serves the `save_classifier` model in `model_dir`."
-    cfg = read_config(model_dir); load_classifier(model_dir)           # refuse a damaged model before writing anything
-    dest = _fresh_folder(dest, _is_space, ['app.py', 'app.pyi', 'mylib', 'checkpoint.py', 'requirements.txt', 'README.md', 'model', 'examples'], 'space_folder')
-    (dest/'model').mkdir(parents=True, exist_ok=True)
-    for f in ['config.json', *cfg['files']]: shutil.copy(Path(model_dir)/f, dest/'model'/f)
-    (dest/'mylib'/'engine').mkdir(parents=True)                        # the loader and what it needs, not the workbook
-    for f in ('mylib/__init__.py', 'mylib/engine/__init__.py'): (dest/f).write_text('')
-    for m in ('core', 'image_reader', 'checkpoint'): shutil.copy(Path(sys.modules[f'mylib.engine.{m}'].__file__), dest/'mylib'/'engine'/f'{m}.py')
-    _copy_examples(examples, dest)
-    (dest/'app.py').write_text(_APP.format(title=title, description=description))
+    "A ready Hugging Face Space (Gradio) in `dest` that serves the `save_classifier` model in `model_dir`; built beside `dest`, swapped in whole."
+    files = saved_files(model_dir)                                 # the model's bytes, checked: a damaged model is refused before anything is written
+    dest = _others_refused(dest, _is_space, 'space_folder')
     pins = {n: _installed(n, '') for n in ('torch', 'torchvision', 'fastai', 'timm', 'safetensors', 'pillow')}
     gradio = _installed('gradio', '6.31.0')
-    (dest/'requirements.txt').write_text(''.join(f'{n}=={v}\n' if v else f'{n}\n' for n, v in pins.items()) + f'gradio=={gradio}\n')
-    (dest/'README.md').write_text(_SPACE_README.format(title=title, description=description, gradio=gradio))
-    return dest
+    def build(tmp:Path):
+        (tmp/'model').mkdir(); _write_all(tmp/'model', files)
+        (tmp/'mylib'/'engine').mkdir(parents=True)                 # the loader and what it needs, not the workbook
+        for f in ('mylib/__init__.py', 'mylib/engine/__init__.py'): write_new(tmp/f, b'')
+        for m in ('core', 'image_reader', 'checkpoint'): shutil.copy(Path(sys.modules[f'mylib.engine.{m}'].__file__), tmp/'mylib'/'engine'/f'{m}.py')
+        _copy_examples(examples, tmp)
+        write_new(tmp/'app.py', space_app(title, description).encode())
+        write_new(tmp/'requirements.txt', (''.join(f'{n}=={v}\n' if v else f'{n}\n' for n, v in pins.items()) + f'gradio=={gradio}\n').encode())
+        write_new(tmp/'README.md', space_readme(title, description, gradio).encode('utf-8', 'backslashreplace'))
+    return publish_folder(dest, build, drop=_SPACE_FILES, what='space_folder')

@@ -120,6 +120,10 @@ def test_app_in_voila(saved, tmp_path, browser):
         assert 'Sneaker' in text and '%' in text
         upload(page, photos()[0])
         page.wait_for_function("() => document.querySelector('.mylib-pred').innerText.includes('.png')")
+        hostile = tmp_path/'<img src=x onerror="window.__pwned=1">.png'; shutil.copy(photos()[1], hostile)
+        upload(page, hostile)                                       # a file name is shown as text, never run as markup
+        page.wait_for_function("() => document.querySelector('.mylib-pred').innerText.includes('onerror')")
+        assert page.evaluate('window.__pwned') is None and page.locator('.mylib-app-result img').count() == 0
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS/'app_voila.png'), full_page=True)
         upload(page, bad)
@@ -134,7 +138,8 @@ def test_gradio_space(saved, tmp_path, browser):
     "The Space folder served by `python app.py`: a real upload gets the model's answer; a non-image and a bomb get a message."
     from PIL import Image
     from mylib.deployment import space_folder
-    space = space_folder(saved/'clothes', tmp_path/'space', 'Clothes test', 'A test Space.', photos()[:2])
+    title = 'Clothes <b>test</b> "q" \'\n<script>window.__pwned = 1</script>'   # once became code in app.py and markup in the page
+    space = space_folder(saved/'clothes', tmp_path/'space', title, 'A test Space <img src=x onerror="window.__pwned=2">.', photos()[:2])
     bad, bomb = tmp_path/'notes.png', tmp_path/'bomb.png'
     bad.write_text('this is text, not a picture')
     Image.new('1', (12_000, 12_000)).save(bomb)                 # 144 M pixels in a few kB of PNG
@@ -151,6 +156,7 @@ def test_gradio_space(saved, tmp_path, browser):
         def submit(path):
             page.locator('input[type=file]').first.set_input_files(str(path))
             page.get_by_role('button', name='Submit', exact=True).click()
+        page.get_by_text('Clothes <b>test</b>').first.wait_for()         # the title, shown as the text it is
         submit(photos()[0])
         label = page.locator('[data-testid="label-output-value"]')
         label.wait_for()
@@ -161,6 +167,7 @@ def test_gradio_space(saved, tmp_path, browser):
         page.locator('.toast-body:has-text("notes.png is not an image")').wait_for()
         submit(bomb)
         page.locator('.toast-body:has-text("bomb.png is 12000x12000 pixels")').wait_for()
+        assert page.evaluate('window.__pwned') is None          # neither title nor description ran as script
         assert proc.poll() is None                              # the server is still up...
         page.get_by_role('button', name='Clear', exact=True).first.click()
         submit(photos()[1])

@@ -125,3 +125,161 @@ def test_messages_and_honest_progress(tmp_path, monkeypatch):
     t.understood(False)
     r = progress('honest').iloc[0]
     assert (r.checked, r.after_solution, r.understood, r.to_review) == (0, 1, 0, 1)
+
+# --- hostile answers and a hostile progress file -------------------------------------------------------------------------
+
+RECORD = """
+import sys
+from mylib.engine.checker import Value
+bad = 0
+for i in range(75):
+    r = Value('conc', f'Exercise {i}', 'one?', 1, id=f'{sys.argv[1]}-{i}').check(1)
+    bad += not r.correct
+print(bad)
+"""
+
+def test_progress_survives_four_processes_at_once(tmp_path):
+    "Four kernels recording 75 results each at the same moment (and a fifth resetting another chapter): all 300 are kept."
+    import os, subprocess, sys
+    env = {**os.environ, 'MYLIB_RESULTS': str(tmp_path)}
+    (tmp_path/'exercises.json').write_text(json.dumps({'other': {'x': {'status': 'correct'}}, 'keep': {'y': {'status': 'correct'}}}))
+    procs = [subprocess.Popen([sys.executable, '-c', RECORD, w], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for w in 'abcd']
+    procs.append(subprocess.Popen([sys.executable, '-c', "from mylib.engine.checker import reset_progress\nreset_progress('other')"],
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outs = [p.communicate(timeout=900) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e[-2000:] for _, e in outs]
+    assert [o.strip() for o, _ in outs[:4]] == ['0'] * 4 and not any('mylib:' in e for _, e in outs), outs
+    p = json.loads((tmp_path/'exercises.json').read_text())
+    assert len(p['conc']) == 300 and all(r == {'status': 'correct'} for r in p['conc'].values())
+    assert 'other' not in p and p['keep'] == {'y': {'status': 'correct'}}
+    assert sorted(f.name for f in tmp_path.iterdir()) == ['.exercises.lock', 'exercises.json']   # no temporary file left
+
+def test_writer_killed_mid_write_loses_nothing(tmp_path):
+    "A kernel SIGKILLed while it holds the lock and writes: the file is the old one, whole; the lock is free; the next check records."
+    import os, signal, subprocess, sys
+    from mylib.engine.checker import Value
+    env = {**os.environ, 'MYLIB_RESULTS': str(tmp_path)}
+    (tmp_path/'exercises.json').write_text(json.dumps({'old': {'x': {'status': 'correct'}}}))
+    code = ("import os, signal, mylib.engine.checker as c\n"
+            "real = c.json.dumps\n"
+            "def dying(*a, **k):\n    s = real(*a, **k)\n    os.write(1, b'writing\\n'); os.kill(os.getpid(), signal.SIGKILL)\n"
+            "c.json.dumps = dying\nc.Value('new', 'Exercise 1', 'one?', 1, id='one').check(1)")
+    r = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == -signal.SIGKILL and 'writing' in r.stdout, r.stderr[-2000:]
+    assert json.loads((tmp_path/'exercises.json').read_text()) == {'old': {'x': {'status': 'correct'}}}
+    os.environ['MYLIB_RESULTS'] = str(tmp_path)
+    try: assert Value('new', 'Exercise 1', 'one?', 1, id='one').check(1).correct
+    finally: del os.environ['MYLIB_RESULTS']
+    assert json.loads((tmp_path/'exercises.json').read_text()) == {'old': {'x': {'status': 'correct'}}, 'new': {'one': {'status': 'correct'}}}
+
+def test_progress_never_written_through_a_link(tmp_path, monkeypatch, capsys):
+    "A progress file (or its lock) that is a symbolic link is refused with a message: the file it points at is never touched."
+    import pytest
+    from mylib.engine.checker import Value, reset_progress, progress, ProgressError
+    monkeypatch.setenv('MYLIB_RESULTS', str(tmp_path/'r'))
+    (tmp_path/'r').mkdir()
+    target = tmp_path/'precious.txt'; target.write_text('not progress')
+    valid = tmp_path/'valid.json'; valid.write_text(json.dumps({'links': {'one': {'status': 'correct'}}}))
+    ex = Value('links', 'Exercise 1', 'one?', 1, id='one')
+    for aim in (target, valid, tmp_path/'missing.json'):
+        link = tmp_path/'r'/'exercises.json'; link.unlink(missing_ok=True); link.symlink_to(aim)
+        assert ex.check(1).correct                                      # the check itself still answers...
+        assert 'symbolic link' in capsys.readouterr().err                # ...and says why it was not recorded
+        with pytest.raises(ProgressError, match='symbolic link'): reset_progress()
+        with pytest.raises(ProgressError, match='symbolic link'): reset_progress('links')
+        assert link.is_symlink() and not (tmp_path/'missing.json').exists()
+        progress('links'); assert 'symbolic link' in capsys.readouterr().err
+    assert target.read_text() == 'not progress' and json.loads(valid.read_text()) == {'links': {'one': {'status': 'correct'}}}
+    link.unlink(); (tmp_path/'r'/'exercises.json').mkdir()                # a folder where the file should be
+    with pytest.raises(ProgressError, match='a folder'): reset_progress()
+    (tmp_path/'r'/'exercises.json').rmdir()
+    (tmp_path/'r'/'.exercises.lock').unlink(missing_ok=True); (tmp_path/'r'/'.exercises.lock').symlink_to(target)
+    with pytest.raises(ProgressError): reset_progress()
+    assert target.read_text() == 'not progress'
+
+def test_every_kind_of_damage_is_set_aside_not_lost(tmp_path, monkeypatch, capsys):
+    "Damaged progress of every kind, twice in the same second, and a reset of everything: each file is kept aside, with a message."
+    from mylib.engine.checker import Value, reset_progress
+    monkeypatch.setenv('MYLIB_RESULTS', str(tmp_path))
+    ex = Value('damage', 'Exercise 1', 'one?', 1, id='one')
+    damages = [b'{"vision": {"error-rate": "corr', b'\xff\xfe\x00garbage', b'[1, 2]', b'{"vision": [1]}', b'', b'null',
+               b'\xef\xbb\xbf{"a": {"b": 5}}', b'{"a": {"b": 5}}', b'[' * 100_000]
+    for i, bad in enumerate(damages):
+        (tmp_path/'exercises.json').write_bytes(bad)
+        if i == len(damages) - 1: reset_progress()
+        else: assert ex.check(1).correct
+        assert 'set aside' in capsys.readouterr().err, bad[:40]
+    kept = sorted(p.read_bytes() for p in tmp_path.glob('exercises.unreadable-*.json'))
+    assert kept == sorted(damages)                                         # every one, none overwritten
+    assert json.loads((tmp_path/'exercises.json').read_text()) == {}
+
+def test_answers_that_escape_or_fool_the_check(tmp_path, monkeypatch):
+    "sys.exit, inputs changed in place, objects equal to everything, huge answers, None as a written answer: each gets its verdict."
+    import sys, numpy as np, pandas as pd, torch, pytest
+    from mylib.engine.checker import Value, Function, Thought, Quiz, progress
+    monkeypatch.setenv('MYLIB_RESULTS', str(tmp_path))
+    f = Function('fool', 'Exercise 1', 'the sum of a list', [(([1, 2],), 3), (([5],), 5), ((torch.tensor([1., 2.]),), 3.)])
+    for exit_ in (lambda xs: sys.exit(), lambda xs: sys.exit(1), lambda xs: exit('bye'), lambda xs: (_ for _ in ()).throw(SystemExit)):
+        r = f.check(exit_); assert r.status == 'your error' and 'exit' in r.message, r
+    def gen_exit(xs): raise GeneratorExit()
+    assert f.check(gen_exit).status == 'your error'
+    def interrupted(xs): raise KeyboardInterrupt()
+    with pytest.raises(KeyboardInterrupt): f.check(interrupted)             # Ctrl-C still stops a check
+    def changes(xs):
+        if isinstance(xs, list): xs.append(100); return sum(xs) - 100
+        xs += 1; return float(xs.sum()) - 2
+    assert f.check(changes).correct and f.cases[0][0] == ([1, 2],) and f.cases[2][0][0].tolist() == [1., 2.]
+    class Everything:
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+        __hash__ = object.__hash__
+    class EqInt(int):
+        def __eq__(self, other): return True
+        __hash__ = int.__hash__
+    class EqStr(str):
+        def __eq__(self, other): return True
+        __hash__ = str.__hash__
+    class EqList(list):
+        def __eq__(self, other): return True
+    class EqDict(dict):
+        def __eq__(self, other): return True
+    wants = [3, 3.5, 'abc', (1, 2), [1, 2], {'a': 1}, None, True, torch.tensor([1., 2.]), np.array([1, 2]), pd.DataFrame({'a': [1]}),
+             ('dog', 0.7), [('a', 1)]]
+    for i, want in enumerate(wants):
+        v = Value('fool', f'Exercise {i + 2}', '?', want, id=f'v{i}')
+        for cheat in (Everything(), EqInt(99), EqStr('zzz'), EqList([9]), EqDict(z=9)):
+            r = v.check(cheat); assert r.status in ('not yet', 'your error') and not r.correct, (want, type(cheat).__name__, r)
+        g = Function('fool', f'Exercise {i + 20}', '?', [((), want)], id=f'f{i}')
+        assert not g.check(lambda: Everything()).correct
+    huge = [list(range(10**6)), 'x' * 10**7, {i: i for i in range(10**5)}, torch.zeros(10**6), np.zeros(10**6)]
+    class HugeRepr:
+        def __repr__(self): return 'y' * 10**6
+    class HugeError(Exception): pass
+    def raises_huge(xs): raise HugeError('z' * 10**6)
+    for h in [*huge, HugeRepr()]:
+        r = Value('fool', 'Exercise 40', '?', 3, id='huge').check(h); assert len(r.message) < 400 and not r.correct, len(r.message)
+    assert len(f.check(raises_huge).message) < 800
+    t = Thought('fool', 'Exercise 41', 'why?', id='why', solution='because')
+    for none_like in (None, 42, ['words'], b'bytes', '', '   '):
+        r = t.check(none_like); assert r.status == 'not attempted', (none_like, r)
+    assert progress('fool').iloc[0].to_assess == 0                          # nothing counted as written
+    assert t.check('because of the test set').status == 'answered'
+
+def test_checks_run_with_gradients_whatever_the_notebook_left_on(tmp_path, monkeypatch):
+    "A global torch.no_grad(), set_grad_enabled(False) or inference mode left on in the notebook doesn't turn a right answer into 'your error'."
+    import torch
+    from mylib.engine.checker import Value, Function, Prediction
+    monkeypatch.setenv('MYLIB_RESULTS', str(tmp_path))
+    def slope():
+        x = torch.tensor(3., requires_grad=True); (x ** 2).backward(); return float(x.grad)
+    v = Value('grad', 'Exercise 1', 'the slope of x² at 3', slope)
+    def grad_of_square(x):
+        x = x.clone().requires_grad_(); (x ** 2).sum().backward(); return x.grad
+    f = Function('grad', 'Exercise 2', 'the gradient of sum(x²)', [((torch.tensor([1., 2.]),), torch.tensor([2., 4.]))])
+    p = Prediction('grad', 'Exercise 3', 'does it learn?', ['yes', 'no'], lambda: ('yes' if slope() == 6 else 'no', 'ran'), {'yes': 'it does', 'no': 'no'})
+    for mode in ('no_grad', 'set_grad_enabled', 'inference_mode'):
+        ctx = {'no_grad': torch.no_grad(), 'set_grad_enabled': torch.set_grad_enabled(False), 'inference_mode': torch.inference_mode()}[mode]
+        with ctx:
+            assert v.check(6).correct and f.check(grad_of_square).correct, mode
+            assert p.check('yes').status == 'predicted' and p.run().status == 'correct', mode

@@ -327,7 +327,7 @@ def test_mylib_data_pointing_at_a_read_only_folder(open_tmp):
 
 def test_python_dash_m_data_is_the_data_command(hub):
     root, env = hub
-    for module in ('mylib.engine.data', 'mylib.engine.hub'):
+    for module in ('mylib.engine.data',):
         r = run_mod(module, 'fetch', 'lfw_faces', env=env); assert r.returncode == 0 and 'nothing to do' in r.stdout, r.stderr
         r = run_mod(module, 'list', env=env); assert r.returncode == 0 and 'lfw_faces' in r.stdout
         r = run_mod(module, 'fetch', 'no_such_set', env=env); assert r.returncode == 1 and 'Unknown dataset' in r.stderr

@@ -6,13 +6,14 @@ Docs: https://mylib-workbook.github.io/mylib/engine/checkpoint.html.md"""
 
 # %% auto #0
 __all__ = ['ARCHS', 'FORMAT', 'VERSION', 'WEIGHTS', 'CheckpointError', 'checksums', 'verify_checksums', 'library_versions',
-           'lite0_layers', 'build_model', 'image_config', 'save_classifier', 'ImageClassifier', 'read_config',
+           'lite0_layers', 'build_model', 'publish_folder', 'write_new', 'image_config', 'model_files', 'learner_files',
+           'save_state', 'save_classifier', 'ImageClassifier', 'check_config', 'read_config', 'saved_files',
            'load_classifier']
 
 # %% ../../nbs/engine/02_checkpoint.ipynb #b2c8500e
-from .core import write_atomic, file_sha256
+from .core import file_sha256, umask
 from .image_reader import ImageError, open_image, read_image, printable, CheckedImage
-import io, json, os, sys
+import ctypes, hashlib, io, json, math, os, reprlib, shutil, sys, tempfile
 from contextlib import nullcontext
 from importlib.metadata import version, PackageNotFoundError
 from pathlib import Path
@@ -32,20 +33,51 @@ from fastai.vision.learner import create_vision_model
 class CheckpointError(ValueError):
     "A saved model that can't be used (missing, changed, or not in this format); the message says what to do."
 
+_brief = reprlib.Repr(); _brief.maxstring, _brief.maxother, _brief.maxlist = 60, 60, 6
+def _short(x) -> str: "`x`'s repr, cut short: a message names a value without quoting a megabyte of it."; return _brief.repr(x)
+
 def checksums(folder, names) -> dict:
     "The sha256 of each of the files `names` in `folder`."
     return {n: file_sha256(Path(folder)/n) for n in names}
 
-def verify_checksums(folder, sums:dict):
-    "Raise a `CheckpointError` unless every file in `sums` is in `folder` (not outside it) with the recorded sha256."
-    folder = Path(folder).resolve()
+def _repo_root(folder:Path) -> Path:
+    "Where the files of model folder `folder` may really be: its Hub cache repo (`models--x--y`) for a snapshot, else the folder."
+    f = Path(os.path.abspath(folder))
+    hub = f.parent.name == 'snapshots' and f.parent.parent.name.startswith(('models--', 'spaces--', 'datasets--'))
+    return (f.parent.parent if hub else f).resolve()
+
+def _model_file(folder, name) -> Path:
+    "The real path of file `name` of model folder `folder`: a plain name, a file, and (through links) inside the folder or its Hub cache repo."
+    if not isinstance(name, str) or name in ('', '.', '..') or Path(name).name != name or '\\' in name:
+        raise CheckpointError(f"{folder}/config.json names the file {_short(name)}: a model's files are plain names in its own folder. "
+                              "Save the model again; nothing was loaded.")
+    real = (Path(folder)/name).resolve()
+    if not real.is_relative_to(_repo_root(folder)): raise CheckpointError(
+        f"{Path(folder)/name} points outside its folder (to {real}); refusing it. Copy the model's own files into the folder.")
+    if not real.is_file(): raise CheckpointError(f"{folder} has no file {name}: copy the whole folder the model was saved in")
+    return real
+
+def _read(folder, name, limit:int|None=None) -> bytes:
+    "The bytes of file `name` of model folder `folder` (at most `limit`), read once: what is checked is what is loaded."
+    p = _model_file(folder, name)
+    try:
+        with open(p, 'rb') as f: data = f.read() if limit is None else f.read(limit + 1)
+    except OSError as e: raise CheckpointError(f"cannot read {p} ({e.strerror}): check that it is yours to read") from None
+    if limit is not None and len(data) > limit:
+        raise CheckpointError(f"{p} is over {limit:,} bytes, far more than a model's {name} holds: save the model again")
+    return data
+
+def verify_checksums(folder, sums:dict) -> dict:
+    "The bytes of every file in `sums`, read once; a `CheckpointError` unless each is in `folder` with the recorded sha256."
+    if not isinstance(sums, dict) or not sums: raise CheckpointError(f"{folder}: its checksums ({_short(sums)}) are not a table of "
+                                                                     "file names and sha256s; save the model again")
+    out = {}
     for n, sha in sums.items():
-        p = (folder/n).resolve()
-        if p.parent != folder: raise CheckpointError(f"{folder}: the config names a file outside its folder ({n!r}); refusing it")
-        if not p.is_file(): raise CheckpointError(f"{folder} has no {n}: copy the whole folder the model was saved in")
-        if file_sha256(p) != sha: raise CheckpointError(
-            f"{p} is not the file this model was saved with (its sha256 differs): it was changed, damaged or swapped. "
+        out[n] = data = _read(folder, n)
+        if hashlib.sha256(data).hexdigest() != sha: raise CheckpointError(
+            f"{Path(folder)/n} is not the file this model was saved with (its sha256 differs): it was changed, damaged or swapped. "
             "Save or download the model again; nothing was loaded.")
+    return out
 
 def library_versions(names=('torch', 'fastai', 'timm', 'safetensors', 'transformers')) -> dict:
     "Python's and the installed versions of `names` (the ones present), for a config to record."
@@ -70,8 +102,66 @@ def build_model(cfg:dict) -> nn.Module:
     a = ARCHS[cfg['arch']]
     return create_vision_model(a['layers'], cfg['n_out'], pretrained=False, cut=a['cut'])
 
+# %% ../../nbs/engine/02_checkpoint.ipynb #7d6c1405
+def _exchange(a:Path, b:Path) -> bool:
+    "Swap folders `a` and `b` in one step (Linux's renameat2 RENAME_EXCHANGE); False where that is not available."
+    try: f = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError): return False
+    return f(-100, os.fsencode(a), -100, os.fsencode(b), 2) == 0   # AT_FDCWD, RENAME_EXCHANGE
+
+def _beside(folder:Path, kind:str) -> list:
+    "The hidden `.partial` or `.old` folders a `publish_folder` of `folder` leaves beside it if it is killed."
+    pre, suf = f'.{folder.name}.', f'.{kind}'
+    return [p for p in folder.parent.iterdir() if p.name.startswith(pre) and p.name.endswith(suf) and '.' not in p.name[len(pre):-len(suf)]]
+
+def _tidy(folder:Path):
+    "Undo what a killed `publish_folder` left (called under its lock, so nothing else is writing): put back a moved-away folder, remove partial ones."
+    for old in _beside(folder, 'old'):
+        if not folder.exists(): old.rename(folder)
+        else: shutil.rmtree(old, ignore_errors=True)
+    for p in _beside(folder, 'partial'): shutil.rmtree(p, ignore_errors=True)
+
+def _carry(src:Path, dest:Path, drop):
+    "Link (or copy) into `dest` what `src` holds besides the names `drop` and half-written `.tmp` files: files a user added stay."
+    for p in src.iterdir():
+        if p.name in drop or (p.name.startswith('.') and p.name.endswith('.tmp')) or os.path.lexists(dest/p.name): continue
+        def link(a, b):
+            try: os.link(a, b)
+            except OSError: shutil.copy2(a, b)
+        if p.is_dir() and not p.is_symlink(): shutil.copytree(p, dest/p.name, symlinks=True, copy_function=link)
+        elif p.is_symlink(): os.symlink(os.readlink(p), dest/p.name)
+        else: link(p, dest/p.name)
+
+def publish_folder(folder, build, drop=(), what:str='save_classifier') -> Path:
+    "Make `folder` what `build(tmp)` writes into a new folder beside it (plus files a user added, except `drop`): swapped in at once, under a lock."
+    from filelock import FileLock
+    folder = Path(folder).expanduser().resolve()
+    try: folder.parent.mkdir(parents=True, exist_ok=True); lock = FileLock(folder.parent/f'.{folder.name}.lock', timeout=600)
+    except OSError as e: raise CheckpointError(f"{what} cannot create {folder.parent} ({e.strerror}): choose a folder you can write to") from None
+    try: lock.acquire()
+    except OSError as e: raise CheckpointError(f"{what} cannot lock {folder} ({e}): choose a folder you can write to") from None
+    try:
+        _tidy(folder)
+        if folder.exists() and not folder.is_dir(): raise CheckpointError(f"{folder} is a file, not a folder: {what} writes a folder; choose another name")
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f'.{folder.name}.', suffix='.partial'))
+        try:
+            build(tmp)
+            if folder.exists(): _carry(folder, tmp, set(drop))
+            tmp.chmod(folder.stat().st_mode & 0o7777 if folder.exists() else 0o777 & ~umask())
+            if not folder.exists(): tmp.rename(folder)
+            elif not _exchange(tmp, folder):                       # elsewhere: two renames, and `_tidy` repairs a kill between them
+                old = tmp.with_name(tmp.name[:-len('.partial')] + '.old'); folder.rename(old); tmp.rename(folder); old.rename(tmp)
+        finally: shutil.rmtree(tmp, ignore_errors=True)            # the new folder if something failed, else the old one
+    finally: lock.release()
+    return folder
+
+def write_new(path, data:bytes) -> Path:
+    "Write `data` to the new file `path` (never through a link or over a file), with the mode the umask gives."
+    with open(path, 'xb') as f: f.write(data)
+    return Path(path)
+
 # %% ../../nbs/engine/02_checkpoint.ipynb #230ce2ce
-FORMAT, VERSION = 'mylib-image-classifier', 1
+FORMAT, VERSION = 'mylib-image-classifier', 2
 WEIGHTS = 'model.safetensors'
 
 def _find(pipe, cls): return next((t for t in pipe.fs if isinstance(t, cls)), None)
@@ -97,16 +187,43 @@ def _fits(cfg:dict, sd:dict, where:str):
                                                     f"default head ({str(e).splitlines()[0]})") from None
     return model
 
-def save_classifier(learn, folder) -> Path:
-    "Save `learn` in `folder` as `model.safetensors` (weights) and `config.json`: a model that loads without pickle."
-    from safetensors.torch import save_file
+def _finite(sd:dict, where:str):
+    "Raise a `CheckpointError` if a weight of `sd` is NaN or infinite: such a model answers, but its answers mean nothing."
+    bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad: raise CheckpointError(f"{where}: {len(bad)} weight tensor(s) hold NaN or infinite values ({_short(bad)}): the training "
+                                  "diverged. Train again (a lower learning rate usually helps) and save that model.")
+
+def _body(cfg:dict) -> str: "What the weights' metadata records of `cfg`: all of it but the checksums."; return json.dumps({k: v for k, v in cfg.items() if k != 'files'}, sort_keys=True)
+
+def model_files(cfg:dict, sd:dict) -> dict:
+    "The files of a saved model, name -> bytes: the weights (with `cfg` in their metadata, so the checksum covers it) and `config.json`."
+    from safetensors.torch import save
+    _finite(sd, 'save_classifier')
+    data = save(sd, metadata={'format': FORMAT, 'config': _body(cfg)})
+    return {WEIGHTS: data, 'config.json': json.dumps({**cfg, 'files': {WEIGHTS: hashlib.sha256(data).hexdigest()}}, indent=2).encode()}
+
+def _model_or_empty(folder:Path):
+    "Refuse to replace a folder that holds something other than a saved model: saving swaps the whole folder."
+    if folder.is_dir() and any(folder.iterdir()) and not ({'config.json', WEIGHTS} & {p.name for p in folder.iterdir()}):
+        raise CheckpointError(f"{folder} holds other files and no saved model: save the model into a folder of its own "
+                              f"(a new one, e.g. {folder/'my-model'}). Nothing was written.")
+
+def learner_files(learn) -> dict:
+    "The files `save_classifier` writes for `learn`, name -> bytes; a learner the format can't describe is refused first."
     cfg = image_config(learn)
     sd = {k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}
     _fits(cfg, sd, 'save_classifier')
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    write_atomic(folder/WEIGHTS, lambda tmp: save_file(sd, str(tmp), metadata={'format': FORMAT}))
-    write_atomic(folder/'config.json', json.dumps({**cfg, 'files': checksums(folder, [WEIGHTS])}, indent=2))
-    return folder
+    return model_files(cfg, sd)
+
+def save_state(cfg:dict, sd:dict, folder) -> Path:
+    "Save weights `sd` of the model `cfg` describes in `folder`: one checksummed unit, written beside it and swapped in under a lock."
+    folder = Path(folder).expanduser().resolve(); _model_or_empty(folder)
+    _fits(cfg, sd, 'save_classifier'); files = model_files(cfg, sd)
+    return publish_folder(folder, lambda tmp: [write_new(tmp/n, b) for n, b in files.items()], drop=files)
+
+def save_classifier(learn, folder) -> Path:
+    "Save `learn` in `folder` as `model.safetensors` (weights) and `config.json`: one checksummed unit that loads without pickle."
+    return save_state(image_config(learn), {k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}, folder)
 
 # %% ../../nbs/engine/02_checkpoint.ipynb #ec3f6620
 class ImageClassifier:
@@ -121,7 +238,10 @@ class ImageClassifier:
     def probs(self, images) -> torch.Tensor:
         "Class probabilities, one row per image of `images` (paths, bytes or PIL images)."
         x = TensorImage(torch.stack([self.item_tfms(read_image(i)) for i in images]))
-        with torch.no_grad(): return self.model(self.batch_tfms(x)).softmax(-1)
+        with torch.no_grad(): p = self.model(self.batch_tfms(x)).softmax(-1)
+        if not bool(torch.isfinite(p).all()): raise CheckpointError("the model's answer is NaN (not a number): its weights are broken. "
+                                                                    "Train and save it again; no prediction was made.")
+        return p
 
     def predict(self, image):
         "Like `Learner.predict`: the class name, its index and every class's probability for one image."
@@ -136,27 +256,103 @@ def vocab(self:Learner):
     "The learner's class names, so code can take a `Learner` or an `ImageClassifier`."
     return self.dls.vocab
 
-def read_config(folder) -> dict:
-    "The config in `folder`, checked: our format, a known architecture, every field there."
-    p = Path(folder)/'config.json'
-    if not p.is_file(): raise CheckpointError(f"{folder} has no config.json: save a model there with save_classifier")
-    try: cfg = json.loads(p.read_text())
-    except (ValueError, UnicodeDecodeError) as e: raise CheckpointError(f"{p} is not valid JSON ({e}); save the model again") from None
+# %% ../../nbs/engine/02_checkpoint.ipynb #465ed123
+def _int(x, lo, hi) -> bool: return isinstance(x, int) and not isinstance(x, bool) and lo <= x <= hi
+def _num(x) -> bool: return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+def _field_problem(cfg:dict):
+    "The first field of config `cfg` whose value this mylib can't use, as (field, value, what it should be); None if all can be used."
+    c, r, n, f = cfg['classes'], cfg['resize'], cfg['normalize'], cfg['files']
+    if not _int(cfg['n_out'], 1, 100_000): return 'n_out', cfg['n_out'], 'a whole number of classes, 1 to 100000'
+    if not (isinstance(c, list) and all(isinstance(s, str) for s in c)): return 'classes', c, 'a list of class names (strings)'
+    if len(c) != cfg['n_out']: return 'classes', f'{len(c)} names', f"as many names as n_out ({cfg['n_out']})"
+    if len(set(c)) != len(c): return 'classes', sorted({s for s in c if c.count(s) > 1}), 'each class name once'
+    if not isinstance(r, dict): return 'resize', r, "a table with 'size', 'method' and 'pad_mode'"
+    if not (isinstance(r.get('size'), list) and len(r['size']) == 2 and all(_int(s, 1, 8192) for s in r['size'])):
+        return 'resize.size', r.get('size'), 'two whole numbers of pixels (1 to 8192)'
+    if r.get('method') not in ('crop', 'pad', 'squish'): return 'resize.method', r.get('method'), "one of 'crop', 'pad', 'squish'"
+    if r.get('pad_mode') not in ('zeros', 'border', 'reflection'): return 'resize.pad_mode', r.get('pad_mode'), "one of 'zeros', 'border', 'reflection'"
+    if n is not None and not (isinstance(n, dict) and all(isinstance(n.get(k), list) and len(n[k]) in (1, 3) and all(map(_num, n[k]))
+                                                          for k in ('mean', 'std')) and len(n['mean']) == len(n['std']) and min(n['std']) > 0):
+        return 'normalize', n, "null, or a table of lists 'mean' and 'std' of 1 or 3 numbers (std above 0)"
+    if not (isinstance(f, dict) and WEIGHTS in f and all(isinstance(v, str) and len(v) == 64 for v in f.values())):
+        return 'files', f, f"a table of file names and their sha256 that lists {WEIGHTS}"
+    return None
+
+def check_config(cfg, p) -> dict:
+    "`cfg` (from the file `p`) if it is a config this mylib can use, else a `CheckpointError` that names the field and says what to do."
     if not isinstance(cfg, dict) or cfg.get('format') != FORMAT:
         raise CheckpointError(f"{p} is not a {FORMAT} config: load it with the library that saved it")
-    if cfg.get('version', 0) > VERSION: raise CheckpointError(f"{p} is version {cfg['version']} of the format; this mylib reads "
-                                                              f"up to {VERSION}: update mylib")
+    v = cfg.get('version', 1)
+    if not _int(v, 1, 10**9): raise CheckpointError(f"{p}: field 'version' is {_short(v)}, expected a whole number (this mylib reads "
+                                                     f"1 to {VERSION}); the file was edited or damaged: save the model again")
+    if v > VERSION: raise CheckpointError(f"{p} is version {v} of the format; this mylib reads up to {VERSION}: update mylib")
     missing = {'arch', 'n_out', 'classes', 'resize', 'normalize', 'files'} - set(cfg)
     if missing: raise CheckpointError(f"{p} lacks {sorted(missing)}: save the model again")
-    if cfg['arch'] not in ARCHS: raise CheckpointError(f"{p} names architecture {cfg['arch']!r}; this mylib knows {list(ARCHS)}")
-    if cfg.get('head', 'fastai-default') != 'fastai-default': raise CheckpointError(f"{p} has head {cfg['head']!r}; this mylib builds 'fastai-default'")
-    if len(cfg['classes']) != cfg['n_out']: raise CheckpointError(f"{p}: {len(cfg['classes'])} class names for {cfg['n_out']} outputs")
+    if not isinstance(cfg['arch'], str) or cfg['arch'] not in ARCHS:
+        raise CheckpointError(f"{p} names architecture {_short(cfg['arch'])}; this mylib knows {list(ARCHS)}")
+    if cfg.get('head', 'fastai-default') != 'fastai-default': raise CheckpointError(f"{p} has head {_short(cfg['head'])}; this mylib builds 'fastai-default'")
+    bad = _field_problem(cfg)
+    if bad: raise CheckpointError(f"{p}: field {bad[0]!r} is {_short(bad[1])}, expected {bad[2]}. The file was edited or damaged: "
+                                  "save the model again with save_classifier (or download it again); nothing was loaded.")
     return cfg
 
+def _parse_config(raw:bytes, p) -> dict:
+    try: cfg = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e: raise CheckpointError(f"{p} is not valid JSON ({_short(str(e))}); save the model again") from None
+    return check_config(cfg, p)
+
+def _config_bytes(folder) -> bytes:
+    if not (Path(folder)/'config.json').is_file(): raise CheckpointError(f"{folder} has no config.json: save a model there with save_classifier")
+    return _read(folder, 'config.json', limit=1 << 20)
+
+def read_config(folder) -> dict:
+    "The config in `folder`, checked: our format, a known architecture, every field there and usable."
+    return _parse_config(_config_bytes(folder), Path(folder)/'config.json')
+
+def _weights(data:bytes, where) -> tuple:
+    "The tensors and the metadata of safetensors `data`, or a `CheckpointError` that says what is wrong with them."
+    from safetensors.torch import load
+    n = int.from_bytes(data[:8], 'little') if len(data) >= 8 else -1
+    if not 0 < n <= min(len(data) - 8, 100_000_000):
+        raise CheckpointError(f"{where} is not a complete safetensors file (its header claims {n:,} bytes; the file has {len(data):,}): "
+                              "save or download the model again")
+    try: meta = json.loads(data[8:8 + n])['__metadata__'] if b'__metadata__' in data[8:8 + n] else {}; sd = load(data)
+    except Exception as e: raise CheckpointError(f"{where} is not a valid safetensors file ({type(e).__name__}: "
+                                                 f"{_short(str(e).splitlines()[0] if str(e) else '')}): save or download the model again") from None
+    return sd, meta if isinstance(meta, dict) else {}
+
+def _same_config(cfg:dict, meta:dict, p):
+    "Refuse a config that differs from the one saved inside the (checksummed) weights: class names edited or swapped would invert answers."
+    if 'config' not in meta:
+        if cfg.get('version', 1) >= 2: raise CheckpointError(f"{p}: the weights carry no copy of the config, which version {cfg['version']} "
+                                                             "requires; save the model again")
+        return                                                    # saved by an older mylib, before the config was checksummed
+    try: saved = json.loads(meta['config'])
+    except ValueError: saved = None
+    if not isinstance(saved, dict) or json.dumps(saved, sort_keys=True) != _body(cfg):
+        diff = sorted(k for k in set(saved or {}) | set(cfg) - {'files'} if (saved or {}).get(k) != cfg.get(k))
+        raise CheckpointError(f"{p} differs from the config saved with the weights (in {', '.join(diff) or 'its form'}): it was edited or "
+                              "swapped, and would give wrong answers (class names in the wrong order). Save or download the model again; "
+                              "nothing was loaded.")
+
+def _checked(folder) -> tuple:
+    "The model in `folder`, fully checked, and its files as read (name -> bytes): config, checksums, the config copy, finite weights."
+    p = Path(folder)/'config.json'
+    for attempt in range(3):                                      # a save swapped the folder between the two reads: read both again
+        raw = _config_bytes(folder); cfg = _parse_config(raw, p)
+        try: files = verify_checksums(folder, cfg['files']); break
+        except CheckpointError:
+            if attempt == 2 or _config_bytes(folder) == raw: raise
+    sd, meta = _weights(files[WEIGHTS], Path(folder)/WEIGHTS)
+    _same_config(cfg, meta, p)
+    _finite(sd, str(folder))
+    return ImageClassifier(_fits(cfg, sd, str(folder)), cfg), {'config.json': raw, **files}
+
+def saved_files(folder) -> dict:
+    "The files of the model saved in `folder`, name -> bytes, checked as `load_classifier` checks them: what a copy of it should write."
+    return _checked(folder)[1]
+
 def load_classifier(folder) -> ImageClassifier:
-    "The classifier saved by `save_classifier` in `folder` (or a Hub snapshot of one): checksums first, then weights, no pickle."
-    from safetensors.torch import load_file
-    cfg = read_config(folder)
-    verify_checksums(folder, cfg['files'])
-    if WEIGHTS not in cfg['files']: raise CheckpointError(f"{folder}/config.json does not list {WEIGHTS}")
-    return ImageClassifier(_fits(cfg, load_file(str(Path(folder)/WEIGHTS)), str(folder)), cfg)
+    "The classifier saved by `save_classifier` in `folder` (or a Hub snapshot of one): config, checksums, then weights, from the same bytes; no pickle."
+    return _checked(folder)[0]

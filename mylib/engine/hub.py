@@ -298,9 +298,3 @@ def list_data(registry:dict|None=None, root:Path|None=None) -> pd.DataFrame:
                          files=m.get('files'), license=e.license,
                          source=', '.join(sorted({s.spec for s in e.sources.values()})), description=e.description))
     return pd.DataFrame(rows)
-
-# %% ../../nbs/engine/03_hub.ipynb #a1b2c3d5
-if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', '') == 'mylib.engine.hub':   # run as a command, not in a notebook
-    import sys; from mylib.engine.datasets import mylib_data
-    sys.argv[0] = 'mylib-data'   # what its usage line calls it
-    mylib_data()

@@ -9,7 +9,7 @@ __all__ = ['MATMUL_OPS', 'RECIPES', 'CPUBFloat16', 'cpu_has_bf16', 'StepPhases',
            'epoch_seconds', 'model_kind', 'fit_plan', 'auto_fit']
 
 # %% ../../nbs/engine/09_speed.ipynb #fa7766cf
-import inspect, os, time, warnings
+import contextlib, inspect, os, sys, time, warnings
 from collections import defaultdict
 import torch
 from torch import nn
@@ -100,11 +100,18 @@ class StopAfter(Callback):
             self.done += 1
             if self.done >= self.n: raise CancelFitException()
 
+@contextlib.contextmanager
+def _c_stderr_quiet():
+    "Silence what C++ code writes to stderr (the torch profiler's own log lines), Python's errors still raised as usual."
+    sys.stderr.flush(); saved = os.dup(2)
+    try:
+        with open(os.devnull, 'w') as null: os.dup2(null.fileno(), 2); yield
+    finally: os.dup2(saved, 2); os.close(saved)
+
 def matmul_share(learn, n_batches:int=8) -> float:
     "Share of the CPU time of `n_batches` training steps of `learn` (it trains them) in matrix products and convolutions (torch profiler)."
     from torch.profiler import profile, ProfilerActivity
-    os.environ.setdefault('KINETO_LOG_LEVEL', '6')   # quiet: the profiler's own log lines (and its "no GPU" error) are noise here
-    with learn.no_bar(), learn.no_logging(), profile(activities=[ProfilerActivity.CPU]) as prof: learn.fit(1, cbs=StopAfter(n_batches))
+    with learn.no_bar(), learn.no_logging(), _c_stderr_quiet(), profile(activities=[ProfilerActivity.CPU]) as prof: learn.fit(1, cbs=StopAfter(n_batches))
     ev = prof.key_averages()
     total = sum(e.self_cpu_time_total for e in ev) or 1
     return sum(e.self_cpu_time_total for e in ev if e.key in MATMUL_OPS) / total
