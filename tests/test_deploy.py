@@ -102,8 +102,8 @@ def offline_page(browser):
     return page
 
 def test_app_in_voila(saved, tmp_path, browser):
-    write_notebook(tmp_path/'app.ipynb', f"from mylib.engine.checkpoint import load_classifier\nfrom mylib.deployment import classifier_app\n"
-                                         f"classifier_app(load_classifier({str(saved/'clothes')!r}))")
+    from mylib.deployment import app_notebook
+    app_notebook(saved/'clothes', tmp_path/'app.ipynb')                        # the notebook the chapter tells the learner to serve
     bad = tmp_path/'notes.png'; bad.write_text('this is text, not a picture')
     port = free_port()
     proc = subprocess.Popen([str(Path(sys.executable).parent/'voila'), str(tmp_path/'app.ipynb'), '--no-browser', f'--port={port}',

@@ -26,6 +26,8 @@ def home(tmp_path, monkeypatch):
     "A learner's home folder (HOME and the working folder) holding their own photos, scans, table, ratings and reviews."
     monkeypatch.setenv('HOME', str(tmp_path)); monkeypatch.chdir(tmp_path)
     monkeypatch.setenv('MYLIB_RESULTS', str(tmp_path/'results'))
+    (tmp_path/'models').mkdir(); (tmp_path/'models'/'pretrained').symlink_to(ROOT/'models'/'pretrained')   # the offline weights
+    monkeypatch.setenv('MYLIB_MODELS', str(tmp_path/'models'))                                              # saved models stay here
     for split, n in (('train', 10), ('valid', 5), ('test', 5)):                      # three classes of real photos
         for c in ('Sneaker', 'Bag', 'Trouser'): _copy(DATA/'fashion_clutter'/split/c, tmp_path/'my_photos'/split/c, n)
     for split, n in (('train', 12), ('valid', 4), ('test', 4)):                      # microscope tiles and their masks
@@ -40,7 +42,6 @@ def home(tmp_path, monkeypatch):
                               weight=rng.uniform(1, 10, n), age=rng.uniform(0, 5, n)))
         return d.assign(price=20 * d.weight - 5 * d.age + d.colour.map(dict(red=30, green=0, blue=10)) + rng.normal(0, 3, n))
     table(600).to_csv('my_table.csv', index=False); table(150).to_csv('my_test_rows.csv', index=False)
-    r = pd.read_csv(DATA/'movielens_100k'/'ratings.csv') if (DATA/'movielens_100k'/'ratings.csv').exists() else None
     users, books = rng.integers(0, 60, 3000), rng.integers(0, 40, 3000)
     pd.DataFrame(dict(reader=[f'r{u}' for u in users], book=[f'b{b}' for b in books],
                       stars=np.clip(np.round(3 + (users % 3 - 1) * (books % 2 - 0.5) * 2 + rng.normal(0, 0.7, 3000)), 1, 5))
@@ -94,3 +95,10 @@ def test_cleaning_own_data(home):
 def test_nlp_own_data(home):
     ns = run('40_nlp')
     assert ns['learn'].recorder.values and ns['learn'].opt.hypers[0]['lr'] <= 1e-4 + 1e-12
+
+def test_deployment_own_data(home):
+    import json
+    ns = run('21_deployment')
+    assert (home/'my_app.ipynb').is_file() and 'classifier_app' in json.loads((home/'my_app.ipynb').read_text())['cells'][0]['source']
+    assert ns['predict_files'](ns['load_model'](ns['saved']), ns['held_out'](home/'my_photos')[:2]).prediction.isin(ns['learn'].dls.vocab).all()
+    assert (ns['hub_dir']/'README.md').is_file() and (ns['space_dir']/'app.py').is_file()

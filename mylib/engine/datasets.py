@@ -94,11 +94,14 @@ register(Entry('rotten_tomatoes', "Rotten Tomatoes critics' snippets (~12,800), 
 # %% ../../nbs/engine/04_datasets.ipynb #d4058e74
 FASHION_CLASSES = ['T-shirt_top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle_boot']
 _FM = ('dataset-fashion-mnist', '0.0~git20200523.55506a9-1', 'usr/share/datasets/fashion-mnist/')
+# the same package file in Debian's archive, where apt download gets it (for machines without apt), and its sha256
+_FM_DEB = 'http://deb.debian.org/debian/pool/main/d/dataset-fashion-mnist/dataset-fashion-mnist_0.0%7egit20200523.55506a9-1_all.deb'
+_FM_DEB_SHA = '39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0'
 _FM_SOURCES = dict(
-    train_images=PackageFile(_FM[0], _FM[1], _FM[2]+'train-images-idx3-ubyte.gz', 'b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7', 'deb'),
-    train_labels=PackageFile(_FM[0], _FM[1], _FM[2]+'train-labels-idx1-ubyte.gz', '0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056', 'deb'),
-    test_images=PackageFile(_FM[0], _FM[1], _FM[2]+'t10k-images-idx3-ubyte.gz', 'cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa', 'deb'),
-    test_labels=PackageFile(_FM[0], _FM[1], _FM[2]+'t10k-labels-idx1-ubyte.gz', '8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05', 'deb'))
+    train_images=PackageFile(_FM[0], _FM[1], _FM[2]+'train-images-idx3-ubyte.gz', 'b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7', 'deb', deb_url=_FM_DEB, deb_sha256=_FM_DEB_SHA),
+    train_labels=PackageFile(_FM[0], _FM[1], _FM[2]+'train-labels-idx1-ubyte.gz', '0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056', 'deb', deb_url=_FM_DEB, deb_sha256=_FM_DEB_SHA),
+    test_images=PackageFile(_FM[0], _FM[1], _FM[2]+'t10k-images-idx3-ubyte.gz', 'cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa', 'deb', deb_url=_FM_DEB, deb_sha256=_FM_DEB_SHA),
+    test_labels=PackageFile(_FM[0], _FM[1], _FM[2]+'t10k-labels-idx1-ubyte.gz', '8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05', 'deb', deb_url=_FM_DEB, deb_sha256=_FM_DEB_SHA))
 
 def _fashion_arrays(srcs):
     "Fashion-MNIST as (images, labels, splits): the official test set is ours; 10% of the training set, stratified, is valid."
