@@ -1,7 +1,8 @@
 """Is `fine_tune`'s default learning rate a sound stand-in for `lr_find` on a frozen pretrained model (issue 20)?
 
-`mylib.engine.speed.auto_fit` skips `lr_find` for a frozen pretrained model and fine-tunes at fastai's default (2e-3), because
-on a CPU `lr_find`'s 100 steps at 128 pixels take minutes. This measures both sides of that choice on photos at 128
+When this was written, `mylib.engine.speed.auto_fit` skipped `lr_find` for a frozen pretrained model and fine-tuned at
+fastai's default (2e-3), because on a CPU `lr_find`'s 100 steps at 128 pixels take minutes. (It now takes the vision
+chapter's measured recipe, 1e-2, for a pretrained image classifier: `RECIPES` in `mylib.engine.speed`.) This measures both sides of that choice on photos at 128
 pixels (Fashion-MNIST items on real photo crops, resized from 64): how long `lr_find` takes and what it suggests, and
 the held-out test accuracy of the same fine-tuning (EfficientNet-Lite0, the same epochs and data) at the default and
 at `lr_find`'s suggestion, for several seeds.

@@ -63,7 +63,8 @@ def classifier_app(model, samples:dict|None=None, note:str="") -> widgets.VBox:
             p = pred.pop('prediction')
             out.value = (f'<h3 class="mylib-pred">{esc(name)}: <b>{esc(p)}</b> ({pred[p]:.0%})</h3>{_bar_table(pred)}'
                          f'<small>{esc(note)} The probability is the model\'s confidence, not a guarantee.</small>')
-        except (ImageError, CheckpointError) as e: out.value = f'<p class="mylib-error" style="color:#b00">Could not use this file: {esc(e)}</p>'
+        except (ImageError, CheckpointError) as e:                 # the last prediction and its picture go: they were of another file
+            img.value = b''; out.value = f'<p class="mylib-error" style="color:#b00">Could not use this file: {esc(e)}</p>'
     pick.observe(lambda ch: ch['new'] in samples and show(samples[ch['new']], ch['new']), 'value')
     upload.observe(lambda ch: ch['new'] and show(ch['new'][0]['content'], ch['new'][0]['name']), 'value')
     app = widgets.VBox([widgets.HTML(f'<b>Classes:</b> {esc(", ".join(map(str, model.vocab)))}'),

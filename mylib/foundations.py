@@ -36,8 +36,9 @@ def mse(preds, targs): "Mean squared error."; return ((preds - targs)**2).mean()
 def mae(preds, targs): "Mean absolute error."; return (preds - targs).abs().mean()
 
 # %% ../nbs/chapters/30_foundations.ipynb #7874a971
-def fit_widget(f, x, y, loss_fns=(mse, mae), **params) -> widgets.VBox:
-    "Sliders for the `params` (name=(min, max, start)) of `f(x, **params)`, with its plot over `(x, y)` and losses."
+def fit_widget(f, x, y, loss_fns=None, **params) -> widgets.VBox:
+    "Sliders for the `params` (name=(min, max, start)) of `f(x, **params)`, with its plot over `(x, y)` and losses (`loss_fns`: MSE and MAE by default)."
+    loss_fns = loss_fns or (mse, mae)
     sliders = {k: widgets.FloatSlider(value=v[2], min=v[0], max=v[1], step=0.01, description=k) for k, v in params.items()}
     loss = widgets.HTML(); loss.add_class('mylib-loss')
     def show(**kw):

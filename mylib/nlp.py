@@ -94,7 +94,7 @@ def inspect_texts(df:pd.DataFrame, text:str='text', label:str='label', classes=N
     words = t[~bad].str.split().str.len()
     rep.note(f"texts have {words.median():g} words (median), {words.max()} at most")
     if tok is not None:
-        n = [len(ids) for ids in tok(list(t[~bad]), truncation=False)['input_ids']]
+        n = [len(ids) for ids in tok(list(t[~bad]), truncation=False, verbose=False)['input_ids']]
         cut = sum(x > max_len for x in n)
         if cut: rep.note(f"{cut} texts ({cut / len(n):.0%}) are longer than max_len={max_len} tokens and will be cut")
     dup = int(t.duplicated().sum())

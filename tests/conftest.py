@@ -95,3 +95,12 @@ def open_lab_notebook(browser, lab, name:str, timeout:float=120_000):
                            "&& window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'", arg=name)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     return page
+
+@pytest.fixture(autouse=True)
+def _gradients_left_on():
+    "Fail a test that leaves torch's gradients switched off: every test after it would fail for no reason of its own."
+    yield
+    import torch
+    if not torch.is_grad_enabled():
+        torch.set_grad_enabled(True)
+        pytest.fail("this test left torch's gradients switched off (torch.set_grad_enabled(False) called outside a with block?)")

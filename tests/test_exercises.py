@@ -278,8 +278,8 @@ def test_checks_run_with_gradients_whatever_the_notebook_left_on(tmp_path, monke
         x = x.clone().requires_grad_(); (x ** 2).sum().backward(); return x.grad
     f = Function('grad', 'Exercise 2', 'the gradient of sum(x²)', [((torch.tensor([1., 2.]),), torch.tensor([2., 4.]))])
     p = Prediction('grad', 'Exercise 3', 'does it learn?', ['yes', 'no'], lambda: ('yes' if slope() == 6 else 'no', 'ran'), {'yes': 'it does', 'no': 'no'})
-    for mode in ('no_grad', 'set_grad_enabled', 'inference_mode'):
-        ctx = {'no_grad': torch.no_grad(), 'set_grad_enabled': torch.set_grad_enabled(False), 'inference_mode': torch.inference_mode()}[mode]
-        with ctx:
+    modes = {'no_grad': torch.no_grad, 'set_grad_enabled': lambda: torch.set_grad_enabled(False), 'inference_mode': torch.inference_mode}
+    for mode, make in modes.items():                  # made one at a time: calling set_grad_enabled(False) switches grad off at once
+        with make():
             assert v.check(6).correct and f.check(grad_of_square).correct, mode
             assert p.check('yes').status == 'predicted' and p.run().status == 'correct', mode

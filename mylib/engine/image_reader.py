@@ -9,7 +9,7 @@ __all__ = ['MAX_PIXELS', 'LEFT_OUT', 'QUIET', 'ImageError', 'printable', 'open_i
            'CheckedImageBW', 'read_image', 'ImageFiles', 'image_files', 'find_bad_images']
 
 # %% ../../nbs/engine/01_image_reader.ipynb #5b883f9d
-import io, os
+import io, os, re
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -58,7 +58,8 @@ def open_image(src, mode:str='RGB', max_pixels:int=MAX_PIXELS) -> Image.Image:
         return _to_8bit(im, name).convert(mode)
     except ImageError: raise
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as e:
-        raise ImageError(f"{name} is not an image the workbook can read (JPEG, PNG, ...): {e.__class__.__name__}: {e}. "
+        why = re.sub(r'<[^>]* at 0x[0-9a-f]+>', 'it', str(e))          # PIL names an upload by its memory address: say nothing of it
+        raise ImageError(f"{name} is not an image the workbook can read (JPEG, PNG, ...): {e.__class__.__name__}: {why}. "
                          "Remove or replace it; mylib.workbook.find_bad_images(folder) lists every unreadable image of a folder.") from None
 
 def image_size(path) -> tuple:

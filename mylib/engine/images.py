@@ -121,7 +121,8 @@ def inspect_images(folder, max_listed:int=5) -> DataReport:
         (w0, h0), (w1, h1) = min(sizes), max(sizes)
         rep.note(f"image sizes vary ({len(sizes)} sizes, from {w0}x{h0} to {w1}x{h1}): pass item_tfms=Resize({min(224, min(w0, h0))}) "
                  "(or the size your model expects)")
-    elif sizes: rep.note(f"all images are {next(iter(sizes))[0]}x{next(iter(sizes))[1]}: no resize needed; they are decoded once and cached")
+    elif sizes: rep.note(f"all images are {next(iter(sizes))[0]}x{next(iter(sizes))[1]}: training needs no resize (they are decoded once and cached); "
+                               f"to save the model for photos of any size (save_classifier), pass item_tfms=Resize({min(next(iter(sizes)))})")
     return rep
 
 
