@@ -18,11 +18,12 @@ def notebook_progress():
     fp.progress_bar, fp.master_bar = fp.NBProgressBar, fp.NBMasterBar
 
 def _kind(o) -> str|None:
-    "'style', 'bar' or 'clear' for fastprogress's displays (its CSS, a bar or epoch table, an empty display that hides a bar)."
+    "'style', 'bar', 'table' or 'clear' for fastprogress's displays (its CSS, a bar, a finished epoch table, an empty display that hides a bar)."
     if o.get('output_type') != 'display_data' or 'text/html' not in o.get('data', {}): return None
     h = ''.join(o['data']['text/html'])
     if '<style>' in h and 'progress' in h: return 'style'
-    if '<progress' in h or 'class="fastprogress"' in h: return 'bar'
+    if '<progress' in h: return 'bar'
+    if 'class="fastprogress"' in h: return 'table'   # a training's final state: its epoch table, the bars gone
     return 'clear' if h.strip() in ('', '<div></div>') else None
 
 WIDGET = 'application/vnd.jupyter.widget-view+json'
@@ -38,10 +39,10 @@ def tidy_outputs(outputs:list) -> list:
     "Keep each run of progress displays at its final state (none, if it ended hidden), collapse carriage returns in printed text, note widgets."
     out = []
     for o in outputs:
-        if _kind(o) in ('bar', 'clear') and out and _kind(out[-1]) in ('bar', 'clear'): out[-1] = o
+        if _kind(o) in ('bar', 'clear', 'table') and out and _kind(out[-1]) in ('bar', 'clear'): out[-1] = o   # a display updated in place
         else: out.append(o)
     out = [o for o in out if _kind(o) != 'clear']
-    if not any(_kind(o) == 'bar' for o in out): out = [o for o in out if _kind(o) != 'style']
+    if not any(_kind(o) in ('bar', 'table') for o in out): out = [o for o in out if _kind(o) != 'style']
     for o in out:
         if WIDGET in o.get('data', {}): o['data'] = dict(WIDGET_NOTE)   # saved without its state, a widget would show nothing
         if o.get('output_type') == 'stream':

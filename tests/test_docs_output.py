@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGES = {'01_data': (5, 0), '12_tabular': (2, 1), '13_collab': (3, 1), '30_foundations': (10, 1)}   # at least these figures and epoch tables
 
 def _texts(o) -> list[str]:
     "Every text an output carries (printed text, or its text/plain and text/html)."
@@ -13,9 +14,9 @@ def _texts(o) -> list[str]:
 
 @pytest.fixture(scope='module')
 def executed(tmp_path_factory):
-    "12_tabular and 30_foundations run as the docs workflow runs them (a copy, with results kept out of the project)."
+    "The four chapters the issue checked on the site, run as the docs workflow runs them (copies, results kept out of the project)."
     d = tmp_path_factory.mktemp('docs'); (d/'chapters').mkdir()
-    nbs = [shutil.copy(ROOT/'nbs'/'chapters'/f'{n}.ipynb', d/'chapters') for n in ('12_tabular', '30_foundations')]
+    nbs = [shutil.copy(ROOT/'nbs'/'chapters'/f'{n}.ipynb', d/'chapters') for n in PAGES]
     env = {**os.environ, 'MYLIB_RESULTS': str(d/'results'), 'MYLIB_THREADS': '1'}
     r = subprocess.run([sys.executable, str(ROOT/'.ci'/'execute_docs.py'), *map(str, nbs)], cwd=d, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -23,7 +24,7 @@ def executed(tmp_path_factory):
 
 def outputs(nb): return [o for c in nb['cells'] if c['cell_type'] == 'code' for o in c['outputs']]
 
-@pytest.mark.parametrize('name', ['12_tabular', '30_foundations'])
+@pytest.mark.parametrize('name', PAGES)
 def test_saved_outputs_are_clean(executed, name):
     outs = outputs(executed[name])
     texts = [t for o in outs for t in _texts(o)]
@@ -37,7 +38,7 @@ def test_saved_outputs_are_clean(executed, name):
     assert not bars, 'a progress bar left half-way: saved outputs keep only the epoch table'
 
 def test_expected_figures_and_epoch_tables(executed):
-    for name, figures, tables in (('12_tabular', 2, 1), ('30_foundations', 10, 1)):
+    for name, (figures, tables) in PAGES.items():
         outs = outputs(executed[name])
         assert sum('image/png' in o.get('data', {}) for o in outs) >= figures, name
         epoch_tables = [t for o in outs for t in _texts(o) if 'class="fastprogress"' in t and '<th>epoch</th>' in t]
