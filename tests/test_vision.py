@@ -60,6 +60,7 @@ def test_corrupt_image_names_the_file(folder):
     with pytest.raises(ValueError, match=r'1\.png is not an image.*find_bad_images'): folder_dls(folder, grey=True)
     assert bad.read_bytes() == b'not a png'              # the user's file is left as it was
 
+@pytest.mark.filterwarnings('ignore:load_learner')   # the pickle this test itself just wrote: fastai's warning is for files from others
 def test_export_carries_no_pixels(folder, tmp_path):
     from fastai.vision.all import Learner, load_learner
     from torch import nn
