@@ -31,10 +31,7 @@ def home(tmp_path, monkeypatch):
     for split, n in (('train', 10), ('valid', 5), ('test', 5)):                      # three classes of real photos
         for c in ('Sneaker', 'Bag', 'Trouser'): _copy(DATA/'fashion_clutter'/split/c, tmp_path/'my_photos'/split/c, n)
     for split, n in (('train', 12), ('valid', 4), ('test', 4)):                      # microscope tiles and their masks
-        for part in ('images', 'masks'):
-            files = sorted((DATA/'nuclei'/split/part).iterdir())[:n]
-            (tmp_path/'my_scans'/split/part).mkdir(parents=True)
-            for f in files: shutil.copy(f, tmp_path/'my_scans'/split/part/f.name)
+        for part in ('images', 'masks'): _copy(DATA/'nuclei'/split/part, tmp_path/'my_scans'/split/part, n)
     shutil.copy(DATA/'nuclei'/'codes.txt', tmp_path/'my_scans'/'codes.txt')
     rng = np.random.default_rng(0)
     def table(n):
