@@ -2,7 +2,8 @@
 
 Sections: training throughput (throughput.py), inference of the vision and text models (inference.py), CPU bfloat16
 vs float32 per chapter model with each step's profile and fraction of the matmul peak (precision.py), fine-tuning's
-default learning rate against lr_find's suggestion at 128 px (lr_defaults.py), the time of each
+default learning rate against lr_find's suggestion at 128 px (lr_defaults.py), finding wrong labels in and out of
+sample (label_errors.py), the time of each
 notebook under nbdev-test (from the log `make nbtest`/`make test` leaves in results/), and the chapter results table
 (results_table.py, from each chapter's own recorded results), which README.md also shows.
 `python bench/run.py results` refreshes only those last two sections (no timing runs), after a `make test`.
@@ -13,7 +14,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import inference, lr_defaults, precision, results_table, throughput
+import inference, label_errors, lr_defaults, precision, results_table, throughput
 
 def suite_rows() -> list:
     "Per-notebook wall time from the last nbdev-test run's log (results/nbdev-test.log)."
@@ -38,6 +39,7 @@ def main():
     out += inference.text_rows(inference.text_throughput())
     out += precision.rows(precision.run())
     out += lr_defaults.rows(lr_defaults.run((1, 2, 3)))
+    out += label_errors.rows(label_errors.run((1, 2, 3)))
     out += suite_rows() + results_table.rows()
     (HERE/'RESULTS.md').write_text('\n'.join(out))
     print('\n'.join(out))

@@ -137,12 +137,14 @@ def predict_texts(model, tok, texts, max_len:int=128, bs:int=64) -> pd.DataFrame
     "The predicted class and its probability for each of `texts`, from an `HFClassifier` or a Hugging Face model."
     hf = model.hf if isinstance(model, HFClassifier) else model
     hf.eval()
-    dev, texts, out = next(hf.parameters()).device, check_texts(texts), []
+    dev, texts = next(hf.parameters()).device, check_texts(texts)
+    probs = torch.zeros(len(texts), hf.config.num_labels)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))   # batches of similar length: little padding
     with torch.no_grad():
         for i in range(0, len(texts), bs):
-            enc = tok(texts[i:i+bs], truncation=True, max_length=max_len, padding=True, return_tensors='pt').to(dev)
-            out.append(hf(input_ids=enc['input_ids'], attention_mask=enc['attention_mask']).logits.softmax(-1).cpu())
-    probs = torch.cat(out) if out else torch.zeros(0, hf.config.num_labels)
+            idx = order[i:i+bs]
+            enc = tok([texts[j] for j in idx], truncation=True, max_length=max_len, padding=True, return_tensors='pt').to(dev)
+            probs[idx] = hf(input_ids=enc['input_ids'], attention_mask=enc['attention_mask']).logits.float().softmax(-1).cpu()
     conf, idx = probs.max(1)
     return pd.DataFrame(dict(text=texts, prediction=[hf.config.id2label[int(i)] for i in idx], probability=conf.numpy()))
 

@@ -58,6 +58,76 @@ def test_csv_round_trip_and_bad_csv(tmp_path):
     (tmp_path/'bad2.csv').write_text('path,action\na.png,cat\n')
     with pytest.raises(ValueError, match='unknown actions'): Decisions.from_csv(tmp_path/'bad2.csv', classes=['face'])
 
+def fixed_ranking(root:Path):
+    "The images of `root` in path order as a ranking whose model calls everything 'not_face': right on the non-faces, wrong on the faces."
+    import pandas as pd
+    paths = sorted(str(p) for p in root.rglob('*.png'))
+    return pd.DataFrame(dict(path=paths, split=[Path(p).parts[-3] for p in paths], label=[Path(p).parent.name for p in paths],
+                             pred='not_face', prob=0.9, loss=[float(len(paths) - i) for i in range(len(paths))]))
+
+def test_keys_and_page_buttons(tmp_path):
+    "press() as the keyboard drives it: move, keep/delete/relabel-and-move-on, pages, larger view; then the page buttons."
+    from mylib.cleaning import ImageCleaner
+    root = tmp_path/'ds'; before = small_dataset(root, n=4)   # pages of 4: train faces, train non-faces, valid faces and non-faces
+    c = ImageCleaner(fixed_ranking(root), root, per_page=4, estimate=5)
+    paths = list(c.ranking.path)
+    current = lambda: [i for i, cell in enumerate(c.cells) if 'mylib-clean-current' in cell._dom_classes]
+    dropdown = lambda i: c.cells[i].children[2].value
+    assert (c.page, c.cursor, current()) == (0, 0, [0]) and c.cells[0].layout.border.endswith('#e8590c')
+    assert 'k keep' in c.keys_help.value and 'about 5 of the 5 estimated' in c.summary.value
+    c.press('k'); c.press('d'); c.press('r')
+    assert c.decisions == {paths[0]: 'keep', paths[1]: 'delete', paths[2]: 'not_face'} and (c.page, c.cursor, current()) == (0, 3, [3])
+    assert [dropdown(i) for i in range(3)] == ['keep', 'delete', 'not_face']     # the page shows what the keys decided
+    assert c.summary.value.startswith('2 pending: 1 delete, 1 relabel') and 'about 3 of the 5' in c.summary.value
+    c.press('ArrowLeft'); c.press('j'); assert c.cursor == 1
+    c.press('l'); c.press('ArrowRight'); assert c.cursor == 3
+    c.press('D')                                                              # caps lock on: the same key
+    assert c.decisions[paths[3]] == 'delete' and (c.page, c.cursor) == (1, 0)   # past the last item of the page: the next page
+    # r on an item the model agrees with: nothing recorded, the cursor stays, and it says why
+    c.press('r')
+    assert paths[4] not in c.decisions and (c.page, c.cursor) == (1, 0) and 'nothing to relabel' in c.status.value
+    c.press('x'); c.press('Shift'); assert len(c.decisions) == 4             # keys that mean nothing do nothing
+    c.press('j'); assert (c.page, c.cursor) == (0, 3)                          # back past the first item: the previous page's last
+    c.press('n'); c.press('n'); assert (c.page, c.cursor) == (2, 0)
+    c.press('n'); assert c.page == 2 and 'last page' in c.status.value
+    c.press('p'); assert (c.page, c.cursor) == (1, 0)
+    c._on_key(dict(type='keydown', key='k', ctrlKey=True)); assert paths[4] not in c.decisions   # Ctrl+K is the browser's
+    c._on_key(dict(type='keydown', key='k', timeStamp=12.5)); assert c.decisions[paths[4]] == 'keep' and c.cursor == 1
+    c._on_key(dict(type='keydown', key='k', timeStamp=12.5)); assert paths[5] not in c.decisions and c.cursor == 1   # one press sent twice
+    c._on_key(dict(type='keyup', key='d', timeStamp=13.0)); assert paths[5] not in c.decisions
+    # the larger view: three times the thumbnail, follows the current item, closes again
+    assert c.preview.layout.display == 'none'
+    c.press('z')
+    img, cap = c.preview.children
+    assert c.preview.layout.display is None and Path(paths[5]).name in cap.value and 'not_face' in cap.value
+    from PIL import Image; import io
+    assert Image.open(io.BytesIO(img.value)).width == 3 * c.thumb
+    c.press('l'); assert Path(paths[6]).name in cap.value
+    c.zoom_btn.click(); assert c.preview.layout.display == 'none'
+    c.press('?'); assert c.keys_help.layout.display == 'none'; c.press('?'); assert c.keys_help.layout.display is None
+    # page buttons: relabel all to the predictions (the ones it agrees with stay keep), keep all
+    c.press('p'); c.relabel_btn.click()
+    assert [c.decisions[p] for p in paths[:4]] == ['not_face'] * 4 and 'about 1 of the 5' in c.summary.value
+    assert [dropdown(i) for i in range(4)] == ['not_face'] * 4
+    c.press('n'); c.relabel_btn.click()
+    assert [c.decisions[p] for p in paths[4:8]] == ['keep'] * 4 and '0 relabelled' in c.status.value
+    c.press('p'); c.keep_btn.click()
+    assert c.decisions.pending() == {} and [dropdown(i) for i in range(4)] == ['keep'] * 4 and 'about 5 of the 5' in c.summary.value
+    # what the keys decide is what Apply carries out, and Undo takes back
+    c.press('d'); c.press('r')
+    c.apply(); assert not Path(paths[0]).exists() and not Path(paths[1]).exists() and (root/'train'/'not_face'/Path(paths[1]).name).exists()
+    c.undo(); assert snapshot(root) == before
+
+def test_keys_show_names_as_text(tmp_path):
+    "The larger view and the key messages show names from the dataset as text, never markup."
+    from mylib.cleaning import ImageCleaner
+    root = tmp_path/'ds'; small_dataset(root, n=1)
+    r = fixed_ranking(root).assign(label='<b>x', pred='<b>x')
+    c = ImageCleaner(r, root, classes=['<b>x', 'face'])
+    c.press('z'); c.press('r')
+    for h in (c.preview.children[1].value, c.status.value): assert '<b>x' not in h and '&lt;b&gt;x' in h
+    assert c.decisions == {}
+
 NB_CELLS = lambda root: [
     "import torch\nfrom fastai.vision.all import Learner, accuracy\n"
     "from mylib.engine.images import folder_dls; from mylib.vision import small_cnn\nfrom mylib.cleaning import rank_by_loss, ImageCleaner\n"
@@ -112,9 +182,32 @@ def test_widget_in_jupyterlab(lab, browser):
     page.locator('button.mylib-clean-undo, .mylib-clean-undo button').first.click()
     page.wait_for_function("() => document.querySelector('.mylib-clean-summary').innerText.startsWith('undone')")
     assert snapshot(root) == before
+    # keys go to the cleaner, not to the notebook around it: in command mode d d would delete the cell, z undo a cell edit
+    nb = "window.jupyterapp.shell.currentWidget.content"
+    page.evaluate(f"() => {{ {nb}.mode = 'command'; {nb}.node.focus() }}")
+    hover_and_press(page, 'd', 'd', 'z')
+    pending_is(2)
+    page.wait_for_function("() => { const i = document.querySelector('.mylib-clean-preview img'); return i && i.naturalWidth > 0 }")
+    assert page.evaluate(f"() => {nb}.widgets.length === 1 && {nb}.widgets[0].model.sharedModel.getSource().includes('ImageCleaner')")
+    assert current_item(page) == 2
+    assert snapshot(root) == before                                    # and nothing moves without Apply
     page.close()
 
+def hover_and_press(page, *keys:str):
+    "Rest the mouse on the cleaner (ipyevents listens for keys only while it is there), then press `keys` one by one."
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    for _ in range(30):   # a mouse that came in before ipyevents was listening comes in again, as a person's would
+        page.mouse.move(0, 0); page.locator('.mylib-cleaner').hover()
+        try: page.wait_for_selector('.mylib-cleaner.ipyevents-watched', timeout=3000); break   # focused, and listening
+        except PlaywrightTimeout: pass
+    else: raise AssertionError('ipyevents never listened for keys over the cleaner')
+    for k in keys: page.keyboard.press(k)
+
+def current_item(page) -> int:
+    return page.evaluate("() => [...document.querySelectorAll('.mylib-clean-item')].findIndex(e => e.classList.contains('mylib-clean-current'))")
+
 def test_widget_in_voila(tmp_path, browser):
+    "Keys in a real Voila page: d and k record decisions (the dropdown shows it), z opens the larger view, Apply moves, Undo restores."
     root = tmp_path/'ds_voila'; before = small_dataset(root)
     write_notebook(tmp_path/'clean.ipynb', *NB_CELLS(root))
     port = free_port()
@@ -128,12 +221,25 @@ def test_widget_in_voila(tmp_path, browser):
         page.goto(f'http://127.0.0.1:{port}/')
         page.locator('.mylib-clean-item').first.wait_for()
         page.wait_for_function("() => [...document.querySelectorAll('.mylib-clean-item img')].every(i => i.complete && i.naturalWidth > 0)")
-        choose(page, 0, 'delete')
+        assert current_item(page) == 0 and 'k keep' in page.locator('.mylib-clean-keys').inner_text()
+        hover_and_press(page, 'd')
+        page.wait_for_function("() => document.querySelector('.mylib-clean-summary').innerText.startsWith('1 pending: 1 delete')")
+        page.wait_for_function("() => document.querySelectorAll('.mylib-clean-item')[1].classList.contains('mylib-clean-current')")
+        assert page.locator('.mylib-clean-item').nth(0).locator('select').input_value() == 'delete'
+        page.keyboard.press('k')                                  # keep: recorded, nothing pending, on to item 2
+        page.wait_for_function("() => document.querySelectorAll('.mylib-clean-item')[2].classList.contains('mylib-clean-current')")
+        page.keyboard.press('z')
+        page.wait_for_function("() => { const i = document.querySelector('.mylib-clean-preview img'); "
+                               "return i && i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 200 }")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS/'cleaner_voila.png'), full_page=True)
+        assert page.locator('.mylib-clean-summary').inner_text().startswith('1 pending: 1 delete, 0 relabel')
         page.locator('button.mylib-clean-apply, .mylib-clean-apply button').first.click()
         page.wait_for_function("() => document.querySelector('.mylib-clean-summary').innerText.startsWith('applied')")
         assert len(snapshot(root)) == len(before) - 1 and sorted(all_bytes(root)) == sorted(before.values())
+        page.locator('button.mylib-clean-undo, .mylib-clean-undo button').first.click()
+        page.wait_for_function("() => document.querySelector('.mylib-clean-summary').innerText.startsWith('undone')")
+        assert snapshot(root) == before
         page.close()
     finally:
         proc.terminate(); proc.wait(20)

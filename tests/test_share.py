@@ -1,5 +1,6 @@
-"Sharing as the receiver gets it (issue 33): the Hub card's metadata and snippet, loading by repo id from the Hub cache offline, the Hub folder and the Space in an environment without mylib, gradio_client against the app, and push errors."
-import ast, hashlib, http.server, json, os, re, shutil, subprocess, sys, sysconfig, threading
+"Sharing as the receiver gets it (issue 33): the Hub card's metadata and snippet, loading by repo id from the Hub cache offline, the Hub folder and the Space in an environment without mylib, gradio_client against the app, push errors, and the Space in a fresh environment from its requirements.txt alone, used in a browser."
+import ast, hashlib, http.server, json, os, re, shutil, subprocess, sys, sysconfig, threading, time
+from urllib.parse import urlparse
 from importlib.metadata import version
 from pathlib import Path
 from unittest import mock
@@ -223,3 +224,138 @@ def test_push_refused_by_the_hub_says_why(model, photos, tmp_path, monkeypatch, 
     msg = str(e.value)
     assert msg.startswith("Could not push") and "'me/clothes'" in msg, msg
     for w in words: assert w in msg, msg
+
+# --- 7. the Space installed as the Space would --------------------------------------------------------------------------------------
+
+def clean_env(venv:Path|None=None, **kw) -> dict:
+    "This environment without PYTHONPATH, PYTHONHOME, VIRTUAL_ENV, user site-packages or the workbook's bin/ on PATH; `venv` first on PATH."
+    env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'PYTHONHOME', 'VIRTUAL_ENV', '__PYVENV_LAUNCHER__')}
+    path = [p for p in env.get('PATH', '').split(os.pathsep) if p and not Path(p).resolve().is_relative_to(Path(sys.prefix).resolve())]
+    if venv: env['VIRTUAL_ENV'] = str(venv); path.insert(0, str(venv/'bin'))
+    return {**env, 'PATH': os.pathsep.join(path), 'PYTHONNOUSERSITE': '1', **kw}
+
+def index_reason(url:str) -> str|None:
+    "None when the package index at `url` answers for torch, else why not."
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url.rstrip('/') + '/torch/', timeout=10) as r: return None if r.status == 200 else f'HTTP {r.status}'
+    except Exception as e: return f'{type(e).__name__}: {getattr(e, "reason", e)}'
+
+def record_space_env(info:dict) -> Path:
+    "Print `info` and write it to results/space_env.json, for the issue's closing note."
+    out = ROOT/'results'/'space_env.json'; out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(info, indent=1) + '\n')
+    print('\nspace env:', json.dumps(info, indent=1))
+    return out
+
+def disk_bytes(p:Path) -> int: return int(subprocess.run(['du', '-s', '--block-size=1', str(p)], capture_output=True, text=True, check=True).stdout.split()[0])
+
+@pytest.fixture(scope='module')
+def space_venv(space, tmp_path_factory):
+    """A fresh venv with pip and nothing but `pip install -r requirements.txt` of the Space, the file as written (its CPU torch index too):
+    yields `(python, info)`. Where that index cannot be reached, pip tries it once (PIP_RETRIES=0) and takes torch from the other indexes
+    (this machine's pip config: the locally cached build). The venv (gigabytes) is removed afterwards; install time and size go to results/."""
+    d = tmp_path_factory.mktemp('space-env')/'venv'
+    t0 = time.time()
+    subprocess.run([sys.executable, '-m', 'venv', str(d)], check=True, timeout=300, env=clean_env())
+    python = d/'bin'/'python'
+    lines = (space/'requirements.txt').read_text().splitlines()
+    cpu_index = lines[0].split()[-1]
+    why = index_reason(cpu_index)
+    quick = {} if why is None else {'PIP_RETRIES': '0', 'PIP_TIMEOUT': '10', 'PIP_DEFAULT_TIMEOUT': '10'}   # else 5 retries per package, minutes
+    log = tmp_path_factory.getbasetemp()/'space-pip.log'
+    t1 = time.time()
+    with open(log, 'w') as f:
+        r = subprocess.run([str(python), '-m', 'pip', 'install', '-r', str(space/'requirements.txt')], cwd=space, stdout=f, stderr=subprocess.STDOUT,
+                           env=clean_env(d, **quick), timeout=1800)
+    t2 = time.time()
+    assert r.returncode == 0, log.read_text()[-5000:]
+    probe = ("import json, sys, torch, pip; from importlib.metadata import distributions; "
+             "print(json.dumps(dict(python=sys.version.split()[0], pip=pip.__version__, torch=torch.__version__, cuda=torch.version.cuda, "
+             "packages=len({d.metadata['Name'] for d in distributions()}), sys_path=sys.path)))")
+    p = subprocess.run([str(python), '-c', probe], capture_output=True, text=True, timeout=300, cwd=d, env=clean_env(d))
+    assert p.returncode == 0, p.stderr[-3000:]
+    found = json.loads(p.stdout.strip().splitlines()[-1])
+    site = next((d/'lib').glob('python3*/site-packages'))
+    size = disk_bytes(d)
+    cuda = sum(disk_bytes(q) for q in site.iterdir() if q.is_dir() and re.match(r'(nvidia|triton|cuda)', q.name))   # CUDA's own packages
+    info = dict(when=time.strftime('%Y-%m-%d %H:%M:%S'), requirements=lines, cpu_index=cpu_index, cpu_index_reached=why is None,
+                cpu_index_error=why, pip_env=quick, venv_seconds=round(t1 - t0, 1), install_seconds=round(t2 - t1, 1),
+                venv_bytes=size, venv_gb=round(size / 1e9, 2), torch_gb=round(disk_bytes(site/'torch') / 1e9, 2), cuda_packages_gb=round(cuda / 1e9, 2), **{k: v for k, v in found.items() if k != 'sys_path'},
+                pip_lines_naming_the_cpu_index=[l for l in log.read_text().splitlines() if urlparse(cpu_index).netloc in l])
+    record_space_env(info)
+    yield python, {**info, 'sys_path': found['sys_path'], 'log': log}
+    shutil.rmtree(d, ignore_errors=True)
+
+def test_space_env_has_what_requirements_pins_and_readme_names(space, space_venv, tmp_path):
+    """The Space's own environment: no mylib outside the Space folder, nothing of the workbook's on sys.path, every pin installed as written,
+    and the README's python_version and sdk_version are that Python and that gradio; the CPU index, when reachable, gave the CPU torch."""
+    python, info = space_venv
+    assert not any(str(ROOT) in p or p.startswith(sys.prefix) for p in info['sys_path']), info['sys_path']
+    r = subprocess.run([str(python), '-c', 'import mylib'], capture_output=True, text=True, cwd=tmp_path, env=clean_env(python.parent.parent))
+    assert r.returncode != 0 and "No module named 'mylib'" in r.stderr, r.stderr[-2000:]
+    from packaging.requirements import Requirement
+    reqs = [Requirement(l) for l in (space/'requirements.txt').read_text().splitlines()[1:]]
+    code = f"import json; from importlib.metadata import version; print(json.dumps({{n: version(n) for n in {[q.name for q in reqs]!r}}}))"
+    r = subprocess.run([str(python), '-c', code], capture_output=True, text=True, cwd=tmp_path, env=clean_env(python.parent.parent))
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = json.loads(r.stdout)
+    for q in reqs:
+        (pin,) = q.specifier
+        assert pin.operator == '==' and got[q.name].split('+')[0] == pin.version, (q, got[q.name])
+    meta = yaml.safe_load((space/'README.md').read_text().split('---\n')[1])
+    assert meta['python_version'] == '.'.join(info['python'].split('.')[:2]) and meta['sdk_version'] == got['gradio']
+    if info['cpu_index_reached']: assert got['torch'].endswith('+cpu') and info['cuda'] is None, got   # what a Space gets: no CUDA libraries
+
+def test_space_env_serves_the_app_to_a_browser(space, space_venv, photos, model, browser, tmp_path):
+    """app.py started by the Space's own Python, offline: a real Chromium uploads a photo and sees the workbook's top class;
+    the README's gradio_client call from the workbook's Python gets the workbook's confidences."""
+    python, _ = space_venv
+    port = free_port(); url = f'http://127.0.0.1:{port}/'
+    proc = subprocess.Popen([str(python), 'app.py'], cwd=space, stdout=open(tmp_path/'space.log', 'w'), stderr=subprocess.STDOUT,
+                            env=clean_env(python.parent.parent, **OFFLINE, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME='127.0.0.1'))
+    classes = ['coat', 'bag', 'shoe']
+    try:
+        wait_http(url, proc, timeout=240)
+        page = browser.new_page(viewport=dict(width=1200, height=900)); page.set_default_timeout(180_000)
+        page.route(re.compile(r'^(?!http://127\.0\.0\.1[:/])'), lambda route: route.abort())   # nothing from anywhere but this machine
+        page.goto(url)
+        page.locator('input[type=file]').first.set_input_files(str(photos[0]))
+        page.get_by_role('button', name='Submit', exact=True).click()
+        label = page.locator('[data-testid="label-output-value"]'); label.wait_for()
+        want = expected(model, photos[0])
+        assert label.inner_text().strip() == classes[max(range(3), key=want.__getitem__)]
+        page.close()
+        call = next(l for l in snippet(space/'README.md').splitlines() if 'Client(' in l)
+        code = "from gradio_client import Client, handle_file\n" + '\n'.join(
+            call.replace("'user/clothes-space'", repr(url)).replace("'photo.jpg'", repr(str(p))) for p in photos)
+        r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, env={**os.environ, **OFFLINE})
+        assert r.returncode == 0, r.stderr[-3000:] + (tmp_path/'space.log').read_text()[-2000:]
+        answers = [ast.literal_eval(l) for l in r.stdout.splitlines() if l.startswith('{')]     # between them, gradio_client's 'Loaded as API'
+        assert len(answers) == len(photos), r.stdout
+        assert proc.poll() is None
+    finally:
+        proc.terminate(); proc.wait(20)
+    for p, got in zip(photos, answers):
+        want = dict(zip(classes, expected(model, p)))
+        assert got['label'] == max(want, key=want.get)
+        assert {c['label']: c['confidence'] for c in got['confidences']} == pytest.approx(want, abs=1e-5)
+
+def test_hub_folder_by_repo_id_in_the_fresh_environment(model, photos, space, space_venv, tmp_path):
+    """The card's lines run by the fresh environment's Python (the card's packages, from the registry, and no mylib), by repo id from a
+    filled Hub cache, offline: the workbook's probabilities. Every package the card's install line names is in that environment."""
+    python, _ = space_venv
+    hub = hub_folder(model, tmp_path/'hub', photos, repo_id='user/clothes')
+    line = next(l for l in (hub/'README.md').read_text().splitlines() if l.startswith('pip install '))
+    code = f"from importlib.metadata import version; print([version(n) for n in {line.split()[2:]!r}])"
+    r = subprocess.run([str(python), '-c', code], capture_output=True, text=True, cwd=tmp_path, env=clean_env(python.parent.parent))
+    assert r.returncode == 0, r.stderr[-2000:]
+    fill_cache(tmp_path/'cache', 'user/clothes', hub)
+    report = "\nimport json; print(json.dumps([sys.modules['mylib'].__file__, [float(p) for p in probs]]))"
+    work = tmp_path/'elsewhere'; work.mkdir()
+    r = subprocess.run([str(python), '-c', snippet(hub/'README.md') + report], capture_output=True, text=True, cwd=work, timeout=600,
+                       env=clean_env(python.parent.parent, **OFFLINE, HF_HUB_CACHE=str(tmp_path/'cache')))
+    assert r.returncode == 0, r.stderr[-3000:]
+    where, probs = json.loads(r.stdout.strip().splitlines()[-1])
+    assert '/models--user--clothes/snapshots/' in where                # the loader that came with the model, not a workbook
+    assert max(abs(a - b) for a, b in zip(probs, expected(model, photos[0]))) < 1e-5

@@ -358,7 +358,8 @@ _brief = reprlib.Repr(); _brief.maxstring, _brief.maxother, _brief.maxlist, _bri
 
 def _short(x) -> str:
     "`x` in at most 80 characters, without building the repr of a huge value first."
-    try: r = f"tensor{tuple(x.shape)}" if isinstance(x, torch.Tensor) and x.numel() > 6 else _brief.repr(x)
+    try: r = (f"tensor{tuple(x.shape)}" if isinstance(x, torch.Tensor) and x.numel() > 6 else
+              x.__name__ if callable(x) and hasattr(x, '__name__') else _brief.repr(x))   # a function by its name, never its address
     except Exception: r = f'<a {type(x).__name__}>'
     return r if len(r) < 80 else r[:77] + '...'
 

@@ -63,7 +63,7 @@ def folder_items(source, n_train:int|None=None, n_valid:int|None=None, seed:int=
     return L(_subset(tr, n_train, seed) + _subset(va, n_valid, seed))
 
 def folder_dls(source, item_tfms=None, batch_tfms=None, bs:int|None=None, grey:bool=False, n_train:int|None=None,
-               n_valid:int|None=None, cache:bool|None=None, **kwargs):
+               n_valid:int|None=None, cache:bool|None=None, splitter=None, **kwargs):
     "fastai `DataLoaders` for a `split/label/file` image folder (train and valid only; `bs` suited to its size by default); same-size images are decoded once."
     items = folder_items(source, n_train, n_valid)
     if bs is None:
@@ -76,7 +76,7 @@ def folder_dls(source, item_tfms=None, batch_tfms=None, bs:int|None=None, grey:b
     x_block = (ImageBlock(CheckedImageBW if grey else CheckedImage) if pixels is None else
                TransformBlock(type_tfms=CachedImage(items, pixels, grey), batch_tfms=IntToFloatTensor))
     dblock = DataBlock(blocks=(x_block, CategoryBlock), get_items=lambda _: items, get_y=parent_label,
-                       splitter=GrandparentSplitter(train_name='train', valid_name='valid'),
+                       splitter=splitter or GrandparentSplitter(train_name='train', valid_name='valid'),
                        item_tfms=item_tfms, batch_tfms=batch_tfms, dl_type=None if pixels is None else CachedImageDL)
     return dblock.dataloaders(dataset_path(source), bs=bs, num_workers=0, **kwargs)
 
