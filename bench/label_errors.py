@@ -78,7 +78,7 @@ def rows(res:list) -> list:
     import torch
     df = pd.DataFrame(res)
     out = ["## Finding wrong labels: in sample vs out of sample (3 folds) with cleanlab's estimate", "",
-           f"10% of the training labels flipped; the cleaning chapter's small CNN; {torch.get_num_threads()} torch threads; "
+           f"10% of the training labels flipped; the cleaning chapter's small CNN; torch threads: {torch.get_num_threads()}; "
            f"seeds {sorted(set(df.seed))}. Each cell: worst run (median). *Precision 5%*: flips among the top 5% of the "
            "training images; *recall 15%*: the share of all flips in the top 15%; *flags*: images cleanlab's "
            "`find_label_issues` marks, the share of them that are flips and the share of the flips they hold; *estimate*: "
