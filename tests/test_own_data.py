@@ -89,6 +89,7 @@ def test_cleaning_own_data(home):
     ns = run('20_cleaning')
     assert len(ns['cleaner'].ranking) == 10 * 3 + 5 * 3                       # every training and validation photo, ranked
     assert len(ns['fp'].items) == 10 * 3 + 5 * 3 and ns['fp'].probs.shape == (45, 3)   # and scored out of sample
+    assert list(ns['pairs'].columns[-2:]) == ['distance', 'leak']           # and checked for copies across splits
 
 def test_nlp_own_data(home):
     ns = run('40_nlp')
