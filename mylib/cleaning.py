@@ -23,17 +23,19 @@ from .engine.data import split_of
 from .engine.journal import Journal, CleaningBusy
 
 # %% ../nbs/engine/17_cleaning.ipynb #7f81db3e
+def _ranking(items, labels, probs:np.ndarray, vocab, loss, **extra) -> pd.DataFrame:
+    "The table of a ranking: each item's split, label, predicted class, its probability and the loss (and `extra` columns), worst first."
+    df = pd.DataFrame(dict(path=pd.Series([str(i) for i in items], dtype=object), split=[split_of(i) for i in items],
+                           label=[vocab[int(t)] for t in labels], pred=[vocab[int(p)] for p in probs.argmax(1)],
+                           prob=probs.max(1), loss=np.asarray(loss), **extra))
+    return df.sort_values('loss', ascending=False, ignore_index=True)
+
 def rank_by_loss(learn, items=None) -> pd.DataFrame:
     "Items (train and valid of `learn.dls` by default) with split, label, prediction, probability and loss, worst first."
     if items is None: items = list(learn.dls.train.items) + list(learn.dls.valid.items)
     dl = learn.dls.test_dl(items, with_labels=True)
     with learn.no_bar(): probs, targs, losses = learn.get_preds(dl=dl, with_loss=True)
-    vocab = list(learn.dls.vocab)
-    conf, pred = probs.max(1)
-    df = pd.DataFrame(dict(path=pd.Series([str(i) for i in items], dtype=object), split=[split_of(i) for i in items],
-                           label=[vocab[int(t)] for t in targs], pred=[vocab[int(p)] for p in pred],
-                           prob=conf.numpy(), loss=losses.numpy()))
-    return df.sort_values('loss', ascending=False, ignore_index=True)
+    return _ranking(items, targs, probs.numpy(), list(learn.dls.vocab), losses.numpy())
 
 # %% ../nbs/engine/17_cleaning.ipynb #6c75ac43
 class Decisions(dict):
@@ -352,6 +354,7 @@ def near_duplicates(source, max_distance:int=2, size:int=8, chunk:int=512) -> pd
     "Pairs of images of the folder `source` (train, valid, test) whose hashes differ in at most `max_distance` bits; leaks across splits first."
     from mylib.engine.data import dataset_path
     from mylib.engine.image_reader import image_files
+    if not (isinstance(size, int) and size >= 8 and size % 8 == 0): raise ValueError(f"size={size!r}: a hash of size×size bits needs a multiple of 8 (8 gives 64 bits)")
     if not (isinstance(max_distance, int) and 0 <= max_distance < size * size // 4):
         raise ValueError(f"max_distance={max_distance!r}: give a number of bits from 0 to {size * size // 4 - 1} (of the {size * size} a hash has)")
     files = list(image_files(dataset_path(source), depth=3, folders=['train', 'valid', 'test']))
@@ -422,11 +425,8 @@ def rank_probs(fp:FoldProbs) -> pd.DataFrame:
     "The items of `fp` as `rank_by_loss` lists them, worst first, with cleanlab's verdict (`find_label_issues`) in `issue`."
     from cleanlab.filter import find_label_issues
     p, y = fp.probs, fp.labels
-    loss = -np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))
-    df = pd.DataFrame(dict(path=pd.Series([str(i) for i in fp.items], dtype=object), split=[split_of(i) for i in fp.items],
-                           label=[fp.vocab[t] for t in y], pred=[fp.vocab[t] for t in p.argmax(1)], prob=p.max(1), loss=loss,
-                           issue=find_label_issues(y, p, n_jobs=1)))
-    return df.sort_values('loss', ascending=False, ignore_index=True)
+    loss = -np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))   # cross-entropy, as rank_by_loss's
+    return _ranking(fp.items, y, p, fp.vocab, loss, issue=find_label_issues(y, p, n_jobs=1))
 
 def estimate_label_errors(fp:FoldProbs) -> pd.DataFrame:
     "cleanlab's estimate (`estimate_joint`) of how many items carry each wrong label: one row per (label, likely true class), most first."

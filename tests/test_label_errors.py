@@ -115,6 +115,7 @@ def test_near_duplicates_refuses_bad_input_before_hashing(tmp_path, capsys):
     from mylib.cleaning import near_duplicates, show_pairs
     from mylib.engine.image_reader import ImageError
     with pytest.raises(ValueError, match='number of bits from 0 to 15'): near_duplicates(tmp_path, max_distance=64)
+    with pytest.raises(ValueError, match='multiple of 8'): near_duplicates(tmp_path, size=4)
     with pytest.raises(Exception, match='neither a dataset of the workbook'): near_duplicates(tmp_path/'nowhere')
     (tmp_path/'train'/'cat').mkdir(parents=True); (tmp_path/'train'/'cat'/'broken.png').write_bytes(b'not an image')
     with pytest.raises(ImageError, match='broken.png'): near_duplicates(tmp_path)
